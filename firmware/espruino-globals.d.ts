@@ -1,0 +1,10 @@
+// Espruino globals the firmware uses that @types/espruino 1.95 does not declare (or declares too narrowly).
+
+/** Espruino's built-in modules (net, tls, Storage, Wifi, ...). The bundle check allows only those. */
+declare function require(module: string): any;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare const console: { log(...values: unknown[]): void };
+declare namespace E {
+  /** Bytes to a string of one char per byte; the result shares memory with a flat array. */
+  function toString(...values: unknown[]): string;
+}

@@ -1,0 +1,136 @@
+// The protocol as data: packet types, MQTT 5 properties and reason codes, each defined once and read
+// by the encoder, the decoder, the session and the broker alike.
+
+/** Packet type numbers (the high nibble of the first byte). */
+export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBREL = 6, PUBCOMP = 7,
+  SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14,
+  AUTH = 15;
+
+/** mqtt-packet's `cmd` names, indexed by packet type. */
+export const CMD_NAMES = ['', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
+  'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
+
+const CMD_TYPES: { [cmd: string]: number } = {};
+for (let t = 1; t < 16; t++) CMD_TYPES[CMD_NAMES[t]] = t;
+
+/** Packet type from a `cmd` name, or 0. */
+export function packetType(cmd: string): number {
+  return CMD_TYPES[cmd] || 0;
+}
+
+/** Bit of a packet type in the "allowed in" masks below. The will properties use bit 0 (type 0 is unused). */
+export const WILL = 0;
+const bit = (...types: number[]) => { let m = 0; for (let i = 0; i < types.length; i++) m |= 1 << types[i]; return m; };
+
+/** Property value types, as stored on the wire. */
+export const BOOL = 0, BYTE = 1, U16 = 2, U32 = 3, VARINT = 4, STRING = 5, BINARY = 6, PAIR = 7;
+
+/**
+ * MQTT 5 properties (spec 2.2.2.2): id -> [mqtt-packet name, value type, packets that may carry it].
+ * BOOL is a byte that must be 0 or 1 and reads as a boolean, as mqtt-packet does.
+ */
+export const PROPERTIES: { [id: number]: [string, number, number] } = __MQTT5__ ? {
+  0x01: ['payloadFormatIndicator', BOOL, bit(PUBLISH, WILL)],
+  0x02: ['messageExpiryInterval', U32, bit(PUBLISH, WILL)],
+  0x03: ['contentType', STRING, bit(PUBLISH, WILL)],
+  0x08: ['responseTopic', STRING, bit(PUBLISH, WILL)],
+  0x09: ['correlationData', BINARY, bit(PUBLISH, WILL)],
+  0x0b: ['subscriptionIdentifier', VARINT, bit(PUBLISH, SUBSCRIBE)],
+  0x11: ['sessionExpiryInterval', U32, bit(CONNECT, CONNACK, DISCONNECT)],
+  0x12: ['assignedClientIdentifier', STRING, bit(CONNACK)],
+  0x13: ['serverKeepAlive', U16, bit(CONNACK)],
+  0x15: ['authenticationMethod', STRING, bit(CONNECT, CONNACK, AUTH)],
+  0x16: ['authenticationData', BINARY, bit(CONNECT, CONNACK, AUTH)],
+  0x17: ['requestProblemInformation', BOOL, bit(CONNECT)],
+  0x18: ['willDelayInterval', U32, bit(WILL)],
+  0x19: ['requestResponseInformation', BOOL, bit(CONNECT)],
+  0x1a: ['responseInformation', STRING, bit(CONNACK)],
+  0x1c: ['serverReference', STRING, bit(CONNACK, DISCONNECT)],
+  0x1f: ['reasonString', STRING, bit(CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, AUTH)],
+  0x21: ['receiveMaximum', U16, bit(CONNECT, CONNACK)],
+  0x22: ['topicAliasMaximum', U16, bit(CONNECT, CONNACK)],
+  0x23: ['topicAlias', U16, bit(PUBLISH)],
+  0x24: ['maximumQoS', BYTE, bit(CONNACK)],
+  0x25: ['retainAvailable', BOOL, bit(CONNACK)],
+  0x26: ['userProperties', PAIR, 0xffff],
+  0x27: ['maximumPacketSize', U32, bit(CONNECT, CONNACK)],
+  0x28: ['wildcardSubscriptionAvailable', BOOL, bit(CONNACK)],
+  0x29: ['subscriptionIdentifiersAvailable', BOOL, bit(CONNACK)],
+  0x2a: ['sharedSubscriptionAvailable', BOOL, bit(CONNACK)],
+} : {};
+
+/** Property id from its name, built once from the table. */
+export const PROPERTY_IDS: { [name: string]: number } = {};
+for (const id in PROPERTIES) PROPERTY_IDS[PROPERTIES[id][0]] = +id;
+
+/** Reason codes shared by several packets (spec 2.4), by name for the code that uses them. */
+export const SUCCESS = 0x00, NO_MATCHING_SUBSCRIBERS = 0x10, NO_SUBSCRIPTION_EXISTED = 0x11,
+  UNSPECIFIED_ERROR = 0x80, MALFORMED_PACKET = 0x81, PROTOCOL_ERROR = 0x82, IMPLEMENTATION_SPECIFIC = 0x83,
+  UNSUPPORTED_PROTOCOL_VERSION = 0x84, CLIENT_ID_NOT_VALID = 0x85, BAD_USERNAME_OR_PASSWORD = 0x86,
+  NOT_AUTHORIZED = 0x87, SERVER_UNAVAILABLE = 0x88, SERVER_BUSY = 0x89, BANNED = 0x8a,
+  KEEP_ALIVE_TIMEOUT = 0x8d, SESSION_TAKEN_OVER = 0x8e, TOPIC_FILTER_INVALID = 0x8f, TOPIC_NAME_INVALID = 0x90,
+  PACKET_ID_IN_USE = 0x91, PACKET_ID_NOT_FOUND = 0x92, RECEIVE_MAXIMUM_EXCEEDED = 0x93,
+  TOPIC_ALIAS_INVALID = 0x94, PACKET_TOO_LARGE = 0x95, QUOTA_EXCEEDED = 0x97, PAYLOAD_FORMAT_INVALID = 0x99,
+  RETAIN_NOT_SUPPORTED = 0x9a, QOS_NOT_SUPPORTED = 0x9b, SHARED_SUBSCRIPTIONS_NOT_SUPPORTED = 0x9e,
+  SUBSCRIPTION_IDS_NOT_SUPPORTED = 0xa1, WILDCARDS_NOT_SUPPORTED = 0xa2;
+
+const ACKS = bit(PUBACK, PUBREC);
+/**
+ * Every MQTT 5 reason code (spec 2.4): code -> [text for logs, packets that may carry it].
+ * The decoder refuses a code outside its packet's set; the logs print the text.
+ */
+export const REASONS: { [code: number]: [string, number] } = __MQTT5__ ? {
+  0x00: ['Success', bit(CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK, AUTH, DISCONNECT, SUBACK)],
+  0x01: ['Granted QoS 1', bit(SUBACK)],
+  0x02: ['Granted QoS 2', bit(SUBACK)],
+  0x04: ['Disconnect with Will Message', bit(DISCONNECT)],
+  0x10: ['No matching subscribers', ACKS],
+  0x11: ['No subscription existed', bit(UNSUBACK)],
+  0x18: ['Continue authentication', bit(AUTH)],
+  0x19: ['Re-authenticate', bit(AUTH)],
+  0x80: ['Unspecified error', bit(CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT)],
+  0x81: ['Malformed Packet', bit(CONNACK, DISCONNECT)],
+  0x82: ['Protocol Error', bit(CONNACK, DISCONNECT)],
+  0x83: ['Implementation specific error', bit(CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT)],
+  0x84: ['Unsupported Protocol Version', bit(CONNACK)],
+  0x85: ['Client Identifier not valid', bit(CONNACK)],
+  0x86: ['Bad User Name or Password', bit(CONNACK)],
+  0x87: ['Not authorized', bit(CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT)],
+  0x88: ['Server unavailable', bit(CONNACK)],
+  0x89: ['Server busy', bit(CONNACK, DISCONNECT)],
+  0x8a: ['Banned', bit(CONNACK)],
+  0x8b: ['Server shutting down', bit(DISCONNECT)],
+  0x8c: ['Bad authentication method', bit(CONNACK, DISCONNECT)],
+  0x8d: ['Keep Alive timeout', bit(DISCONNECT)],
+  0x8e: ['Session taken over', bit(DISCONNECT)],
+  0x8f: ['Topic Filter invalid', bit(SUBACK, UNSUBACK, DISCONNECT)],
+  0x90: ['Topic Name invalid', bit(CONNACK, PUBACK, PUBREC, DISCONNECT)],
+  0x91: ['Packet Identifier in use', bit(PUBACK, PUBREC, SUBACK, UNSUBACK)],
+  0x92: ['Packet Identifier not found', bit(PUBREL, PUBCOMP)],
+  0x93: ['Receive Maximum exceeded', bit(DISCONNECT)],
+  0x94: ['Topic Alias invalid', bit(DISCONNECT)],
+  0x95: ['Packet too large', bit(CONNACK, DISCONNECT)],
+  0x96: ['Message rate too high', bit(DISCONNECT)],
+  0x97: ['Quota exceeded', bit(CONNACK, PUBACK, PUBREC, SUBACK, DISCONNECT)],
+  0x98: ['Administrative action', bit(DISCONNECT)],
+  0x99: ['Payload format invalid', bit(CONNACK, PUBACK, PUBREC, DISCONNECT)],
+  0x9a: ['Retain not supported', bit(CONNACK, DISCONNECT)],
+  0x9b: ['QoS not supported', bit(CONNACK, DISCONNECT)],
+  0x9c: ['Use another server', bit(CONNACK, DISCONNECT)],
+  0x9d: ['Server moved', bit(CONNACK, DISCONNECT)],
+  0x9e: ['Shared Subscriptions not supported', bit(SUBACK, DISCONNECT)],
+  0x9f: ['Connection rate exceeded', bit(CONNACK, DISCONNECT)],
+  0xa0: ['Maximum connect time', bit(DISCONNECT)],
+  0xa1: ['Subscription Identifiers not supported', bit(SUBACK, DISCONNECT)],
+  0xa2: ['Wildcard Subscriptions not supported', bit(SUBACK, DISCONNECT)],
+} : {};
+
+/** 3.1.1 CONNACK return codes (spec 3.2.2.3), for messages. */
+export const CONNACK_RETURN_CODES = ['Connection Accepted', 'unacceptable protocol version',
+  'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+
+/** Text for a reason code, for logs and errors. */
+export function reasonText(code: number): string {
+  const r = REASONS[code];
+  return r ? r[0] : 'reason 0x' + code.toString(16);
+}

@@ -1,0 +1,305 @@
+// Decoder of one whole packet: bytes in, a reused packet object out, binary fields as views (no copies).
+// It reads through a cursor over [b, p, e) that every primitive bounds-checks, so no input can read
+// out of range (which throws on Espruino), and it stops with `fail()` carrying the MQTT 5 reason code.
+import {
+  AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
+  SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, WILL, CMD_NAMES, PROPERTIES, REASONS, BOOL, BYTE, U16, U32,
+  VARINT, STRING, PAIR, MALFORMED_PACKET, PROTOCOL_ERROR, UNSUPPORTED_PROTOCOL_VERSION, TOPIC_NAME_INVALID,
+} from './constants';
+import { fail } from './errors';
+import type { Properties } from './packets';
+import { utf8Read } from './utf8';
+
+let b: Uint8Array;
+let p = 0;
+let e = 0;
+
+function need(n: number): void {
+  if (p + n > e) fail(MALFORMED_PACKET, 'packet ends inside a field');
+}
+
+function u8(): number {
+  need(1);
+  return b[p++];
+}
+
+function u16(): number {
+  need(2);
+  const v = (b[p] << 8) | b[p + 1];
+  p += 2;
+  return v;
+}
+
+function u32(): number {
+  need(4);
+  const v = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+  p += 4;
+  return v;
+}
+
+/** A variable byte integer (spec 1.5.5): at most 4 bytes [MQTT-1.5.5-1]. */
+function varint(): number {
+  let v = 0, m = 1;
+  for (let i = 0; i < 4; i++) {
+    const c = u8();
+    v += (c & 127) * m;
+    if (c < 128) return v;
+    m *= 128;
+  }
+  return fail(MALFORMED_PACKET, 'variable byte integer longer than 4 bytes');
+}
+
+function str(): string {
+  return text(u16());
+}
+
+/** The next `n` bytes as a string. */
+function text(n: number): string {
+  need(n);
+  const s = utf8Read(b, p, p + n);
+  if (s === null) fail(MALFORMED_PACKET, 'string is not valid MQTT UTF-8');
+  p += n;
+  return s;
+}
+
+function bin(): Uint8Array {
+  const n = u16();
+  need(n);
+  p += n;
+  return b.subarray(p - n, p);
+}
+
+// Topics repeat (a board hears the same few, a broker the same fleet), so recently decoded ASCII
+// topics are kept and handed out again when the bytes match: no string is built for them.
+const topicCache: string[] = [];
+
+function topicString(): string {
+  const n = u16();
+  need(n);
+  let h = n, ascii = true;
+  for (let i = p; i < p + n; i++) {
+    const c = b[i];
+    h = (h * 31 + c) & 0xffff;
+    if (c > 127 || c === 0) ascii = false;
+  }
+  const slot = h & 15;
+  const cached = topicCache[slot];
+  if (ascii && cached !== undefined && cached.length === n) {
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === b[p + i]) i++;
+    if (i === n) { p += n; return cached; }
+  }
+  const s = text(n);
+  if (ascii) topicCache[slot] = s;
+  return s;
+}
+
+/** MQTT 5 reason code check: the code must exist and be allowed on this packet type (spec 2.4). */
+function reasonCode(type: number): number {
+  const c = u8();
+  const r = REASONS[c];
+  if (!r || !(r[1] & (1 << type))) fail(MALFORMED_PACKET, 'reason code 0x' + c.toString(16) + ' is not valid in ' + CMD_NAMES[type]);
+  return c;
+}
+
+/** A property block for packet `type` (WILL for will properties); undefined when empty. */
+function properties(type: number): Properties | undefined {
+  const length = varint();
+  need(length);
+  if (length === 0) return undefined;
+  const end = p + length, outerEnd = e;
+  e = end;
+  const r: any = {};
+  while (p < end) {
+    const id = varint();
+    const def = PROPERTIES[id];
+    if (!def) fail(MALFORMED_PACKET, 'unknown property 0x' + id.toString(16));
+    const name = def[0], kind = def[1];
+    if (!(def[2] & (1 << type))) fail(MALFORMED_PACKET, name + ' is not allowed in ' + (type ? CMD_NAMES[type] : 'will'));
+    if (kind === PAIR) {
+      const key = str(), value = str();
+      // no prototype: keys such as `constructor` or `__proto__` are plain keys here
+      const pairs = r.userProperties || (r.userProperties = Object.create(null));
+      const old = pairs[key];
+      pairs[key] = old === undefined ? value : Array.isArray(old) ? old.concat(value) : [old, value];
+      continue;
+    }
+    let v: any;
+    if (kind === BOOL) {
+      v = u8();
+      if (v > 1) fail(PROTOCOL_ERROR, name + ' must be 0 or 1');
+      v = v === 1;
+    } else if (kind === BYTE) {
+      v = u8();
+      if (v > 1) fail(PROTOCOL_ERROR, name + ' must be 0 or 1'); // maximumQoS [MQTT-3.2.2-9]
+    } else if (kind === U16) v = u16();
+    else if (kind === U32) v = u32();
+    else if (kind === VARINT) v = varint();
+    else if (kind === STRING) v = str();
+    else v = bin();
+    // receiveMaximum, topicAlias, maximumPacketSize and subscriptionIdentifier may not be 0
+    if (v === 0 && (id === 0x21 || id === 0x23 || id === 0x27 || id === 0x0b)) fail(PROTOCOL_ERROR, name + ' must not be 0');
+    const old = r[name];
+    if (old === undefined) r[name] = v;
+    else if (id === 0x0b && type === PUBLISH) r[name] = Array.isArray(old) ? old.concat(v) : [old, v];
+    else fail(PROTOCOL_ERROR, name + ' appears twice');
+  }
+  e = outerEnd;
+  return r;
+}
+
+function messageId(): number {
+  const id = u16();
+  if (id === 0) fail(PROTOCOL_ERROR, 'packet identifier 0'); // [MQTT-2.2.1-3]
+  return id;
+}
+
+function publish(o: any, flags: number, v5: boolean): void {
+  const qos = (flags >> 1) & 3;
+  if (qos === 3) fail(MALFORMED_PACKET, 'PUBLISH with QoS 3'); // [MQTT-3.3.1-4]
+  if (qos === 0 && flags & 8) fail(MALFORMED_PACKET, 'DUP set on a QoS 0 PUBLISH'); // [MQTT-3.3.1-2]
+  o.qos = qos;
+  o.dup = (flags & 8) !== 0;
+  o.retain = (flags & 1) !== 0;
+  o.topic = topicString();
+  o.messageId = qos ? messageId() : undefined;
+  o.properties = v5 ? properties(PUBLISH) : undefined;
+  const topic: string = o.topic;
+  if (topic.length === 0) {
+    if (!(o.properties && o.properties.topicAlias)) fail(PROTOCOL_ERROR, 'empty topic without a topic alias');
+  } else if (topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
+    fail(TOPIC_NAME_INVALID, 'wildcard in a PUBLISH topic'); // [MQTT-3.3.2-2]
+  }
+  o.payload = b.subarray(p, e);
+  p = e;
+}
+
+function ack(o: any, type: number, v5: boolean): void {
+  o.messageId = messageId();
+  o.reasonCode = v5 ? (p < e ? reasonCode(type) : 0) : undefined;
+  o.properties = v5 && p < e ? properties(type) : undefined;
+}
+
+function connack(o: any, v5: boolean): void {
+  const flags = u8();
+  if (flags > 1) fail(MALFORMED_PACKET, 'CONNACK reserved flags set'); // [MQTT-3.2.2-1]
+  o.sessionPresent = flags === 1;
+  if (v5) {
+    o.reasonCode = reasonCode(CONNACK);
+    o.returnCode = undefined;
+    o.properties = properties(CONNACK);
+  } else {
+    o.reasonCode = o.properties = undefined;
+    o.returnCode = u8();
+    if (o.returnCode > 5) fail(PROTOCOL_ERROR, 'CONNACK return code ' + o.returnCode);
+  }
+}
+
+function suback(o: any, type: number, v5: boolean): void {
+  o.messageId = messageId();
+  o.properties = v5 ? properties(type) : undefined;
+  const granted: number[] = [];
+  while (p < e && (v5 || type === SUBACK)) {
+    if (v5) { granted.push(reasonCode(type)); continue; }
+    const c = u8();
+    if (c > 2 && c !== 0x80) fail(MALFORMED_PACKET, 'SUBACK return code 0x' + c.toString(16));
+    granted.push(c);
+  }
+  if (type === SUBACK && granted.length === 0) fail(PROTOCOL_ERROR, 'SUBACK without return codes');
+  o.granted = type === UNSUBACK && !v5 ? undefined : granted;
+}
+
+function connect(o: any): number {
+  const protocolId = str();
+  const level = u8();
+  if (!((protocolId === 'MQTT' && (level === 4 || (__MQTT5__ && level === 5))) || (protocolId === 'MQIsdp' && level === 3))) {
+    fail(UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol ' + protocolId + ' level ' + level); // [MQTT-3.1.2-2]
+  }
+  const v5 = level === 5;
+  const flags = u8();
+  if (flags & 1) fail(MALFORMED_PACKET, 'CONNECT reserved flag set'); // [MQTT-3.1.2-3]
+  const willFlag = flags & 4, willQos = (flags >> 3) & 3;
+  if (willQos === 3) fail(MALFORMED_PACKET, 'will QoS 3'); // [MQTT-3.1.2-14]
+  if (!willFlag && (willQos || flags & 32)) fail(MALFORMED_PACKET, 'will QoS or retain without a will'); // [MQTT-3.1.2-13]
+  if (!v5 && flags & 64 && !(flags & 128)) fail(MALFORMED_PACKET, 'password without user name'); // [MQTT-3.1.2-22]
+  o.protocolId = protocolId;
+  o.protocolVersion = level;
+  o.clean = (flags & 2) !== 0;
+  o.keepalive = u16();
+  o.properties = v5 ? properties(CONNECT) : undefined;
+  if (o.properties && o.properties.authenticationData && o.properties.authenticationMethod === undefined) fail(PROTOCOL_ERROR, 'authentication data without a method'); // 5.0 3.1.2.11.10
+  o.clientId = str();
+  if (willFlag) {
+    const will: any = { qos: willQos, retain: (flags & 32) !== 0 };
+    will.properties = v5 ? properties(WILL) : undefined;
+    will.topic = str();
+    will.payload = bin();
+    o.will = will;
+  } else o.will = undefined;
+  o.username = flags & 128 ? str() : undefined;
+  o.password = flags & 64 ? bin() : undefined;
+  return level;
+}
+
+function subscribe(o: any, v5: boolean): void {
+  o.messageId = messageId();
+  o.properties = v5 ? properties(SUBSCRIBE) : undefined;
+  const subscriptions: any[] = [];
+  while (p < e) {
+    const topic = str();
+    const opts = u8();
+    if (opts & (v5 ? 0xc0 : 0xfc)) fail(MALFORMED_PACKET, 'SUBSCRIBE options reserved bits set'); // [MQTT-3.8.3-5]
+    const qos = opts & 3, rh = (opts >> 4) & 3;
+    if (qos === 3) fail(v5 ? PROTOCOL_ERROR : MALFORMED_PACKET, 'SUBSCRIBE with QoS 3'); // 5.0 3.8.3.1; 3.1.1 [MQTT-3-8.3-4]
+    if (rh === 3) fail(PROTOCOL_ERROR, 'retain handling 3');
+    subscriptions.push(v5 ? { topic: topic, qos: qos, nl: (opts & 4) !== 0, rap: (opts & 8) !== 0, rh: rh } : { topic: topic, qos: qos });
+  }
+  if (!subscriptions.length) fail(PROTOCOL_ERROR, 'SUBSCRIBE without topics'); // [MQTT-3.8.3-3]
+  o.subscriptions = subscriptions;
+}
+
+function unsubscribe(o: any, v5: boolean): void {
+  o.messageId = messageId();
+  o.properties = v5 ? properties(UNSUBSCRIBE) : undefined;
+  const topics: string[] = [];
+  while (p < e) topics.push(str());
+  if (!topics.length) fail(PROTOCOL_ERROR, 'UNSUBSCRIBE without topics'); // [MQTT-3.10.3-2]
+  o.unsubscriptions = topics;
+}
+
+/** Fixed-header flags each packet type must carry (spec 2.1.3); PUBLISH's are its own. */
+function expectedFlags(type: number): number {
+  return type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0;
+}
+
+/**
+ * Decodes the packet in bytes[start..end) (whole: fixed header through payload) into `o`, whose `cmd`
+ * must already be the packet's. `bodyStart` is where the variable header starts. Returns the protocol
+ * level of a CONNECT (the reader switches to it) or 0. Throws only through `fail`.
+ */
+export function decodeInto(o: any, bytes: Uint8Array, start: number, bodyStart: number, end: number, version: number): number {
+  b = bytes;
+  p = bodyStart;
+  e = end;
+  const type = bytes[start] >> 4, flags = bytes[start] & 15;
+  const v5 = __MQTT5__ && version === 5;
+  if (type !== PUBLISH && flags !== expectedFlags(type)) fail(MALFORMED_PACKET, CMD_NAMES[type] + ' with reserved flags 0x' + flags.toString(16)); // [MQTT-2.2.2-2]
+  let level = 0;
+  if (type === PUBLISH) publish(o, flags, v5);
+  else if (type === PUBACK || type === PUBREC || type === PUBREL || type === PUBCOMP) ack(o, type, v5);
+  else if (type === PINGREQ || type === PINGRESP) { /* nothing after the fixed header */ }
+  else if (type === DISCONNECT) {
+    o.reasonCode = v5 ? (p < e ? reasonCode(DISCONNECT) : 0) : undefined;
+    o.properties = v5 && p < e ? properties(DISCONNECT) : undefined;
+  } else if (__MQTT5__ && type === AUTH && v5) {
+    o.reasonCode = p < e ? reasonCode(AUTH) : 0;
+    o.properties = p < e ? properties(AUTH) : undefined;
+  } else if (type === CONNACK) connack(o, v5);
+  else if (type === SUBACK || type === UNSUBACK) suback(o, type, v5);
+  else if (__SERVER__ && type === CONNECT) level = connect(o);
+  else if (__SERVER__ && type === SUBSCRIBE) subscribe(o, v5);
+  else if (__SERVER__ && type === UNSUBSCRIBE) unsubscribe(o, v5);
+  else fail(type === 0 || type === AUTH ? MALFORMED_PACKET : PROTOCOL_ERROR, 'unexpected packet type ' + type);
+  if (p !== e) fail(MALFORMED_PACKET, CMD_NAMES[type] + ' has ' + (e - p) + ' bytes too many');
+  return level;
+}

@@ -1,0 +1,148 @@
+// Streaming reader: chunks of any size in (Espruino hands sockets' data over in pieces of up to 536
+// bytes, several packets or a fraction of one), whole packets out. A packet that lies whole inside a
+// chunk is decoded where it lies; only a packet split across chunks is gathered in the reader's own
+// buffer, which grows (up to maxPacketSize) only when a larger packet comes.
+import { CMD_NAMES, MALFORMED_PACKET, PACKET_TOO_LARGE } from './constants';
+import { decodeInto } from './decode';
+import { DecodeError, fail, isDecodeError } from './errors';
+import { MAX_REMAINING_LENGTH } from './encode';
+import type { DecodedPacket } from './packets';
+
+export interface PacketReaderOptions {
+  /** 4 for 3.1.1, 5 for MQTT 5. A server's reader switches to the version of the CONNECT it decodes. */
+  protocolVersion?: number;
+  /** Largest whole packet accepted (spec 3.1.2.11.4); larger ones fail with 0x95 as soon as their length is read. */
+  maxPacketSize?: number;
+  /** Initial size of the buffer that gathers split packets. */
+  bufferSize?: number;
+}
+
+/** Called with each decoded packet. The object and its views are reused: copy what must outlive the call. */
+export type PacketHandler = (packet: DecodedPacket) => void;
+
+export class PacketReader {
+  protocolVersion: number;
+  maxPacketSize: number;
+  /** The error that ended this stream; every later push returns it. */
+  error: DecodeError | null = null;
+  private held: Uint8Array;
+  private heldLength = 0;
+  private scratch: Uint8Array | null = null;
+  private packets: { [type: number]: any } = {};
+
+  constructor(options?: PacketReaderOptions) {
+    const o = options || {};
+    this.protocolVersion = o.protocolVersion || 4;
+    this.maxPacketSize = o.maxPacketSize || MAX_REMAINING_LENGTH + 5;
+    this.held = new Uint8Array(o.bufferSize || 256);
+  }
+
+  /**
+   * Feeds bytes; calls `onPacket` for each whole packet, in order. Returns null, or the DecodeError that
+   * makes this connection unusable (close it, in MQTT 5 with a DISCONNECT carrying error.reasonCode).
+   * Exceptions thrown by `onPacket` pass through unchanged.
+   */
+  push(chunk: Uint8Array, onPacket: PacketHandler): DecodeError | null {
+    return this.feed(chunk, chunk.length, onPacket);
+  }
+
+  /** Feeds a socket string (one char per byte, as Espruino delivers them), copied into a reused buffer. */
+  pushString(chunk: string, onPacket: PacketHandler): DecodeError | null {
+    const n = chunk.length;
+    let s = this.scratch;
+    if (!s || s.length < n) s = this.scratch = new Uint8Array(n < 536 ? 536 : n);
+    for (let i = 0; i < n; i++) s[i] = chunk.charCodeAt(i);
+    return this.feed(s, n, onPacket);
+  }
+
+  /** Drops any partial packet and the error, for a new connection. */
+  reset(protocolVersion?: number): void {
+    this.heldLength = 0;
+    this.error = null;
+    if (protocolVersion) this.protocolVersion = protocolVersion;
+  }
+
+  private feed(bytes: Uint8Array, end: number, onPacket: PacketHandler): DecodeError | null {
+    if (this.error) return this.error;
+    try {
+      let pos = this.heldLength ? this.complete(bytes, end, onPacket) : 0;
+      while (pos < end) {
+        const total = this.packetLength(bytes, pos, end);
+        if (total < 0 || pos + total > end) {
+          this.hold(bytes, pos, end);
+          return null;
+        }
+        this.deliver(bytes, pos, pos + total, onPacket);
+        pos += total;
+      }
+      return null;
+    } catch (e) {
+      if (!isDecodeError(e)) throw e;
+      this.heldLength = 0;
+      return (this.error = e);
+    }
+  }
+
+  /** Adds bytes to the held partial packet; delivers it once whole. Returns how many bytes it used. */
+  private complete(bytes: Uint8Array, end: number, onPacket: PacketHandler): number {
+    let used = 0;
+    let total = this.packetLength(this.held, 0, this.heldLength);
+    // the header itself may be split: take bytes one by one until its length can be read
+    while (total < 0 && used < end) {
+      this.hold(bytes, used, used + 1);
+      used++;
+      total = this.packetLength(this.held, 0, this.heldLength);
+    }
+    if (total < 0) return used;
+    const take = Math.min(total - this.heldLength, end - used);
+    this.hold(bytes, used, used + take);
+    used += take;
+    if (this.heldLength === total) {
+      this.heldLength = 0;
+      this.deliver(this.held, 0, total, onPacket);
+    }
+    return used;
+  }
+
+  /** Appends bytes[from..to) to the held bytes, growing the buffer when a larger packet needs it. */
+  private hold(bytes: Uint8Array, from: number, to: number): void {
+    const need = this.heldLength + to - from;
+    if (need > this.held.length) {
+      let size = this.held.length * 2;
+      while (size < need) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.held.subarray(0, this.heldLength));
+      this.held = grown;
+    }
+    this.held.set(bytes.subarray(from, to), this.heldLength);
+    this.heldLength = need;
+  }
+
+  /** Whole length of the packet starting at `pos`, or -1 while its fixed header is incomplete. */
+  private packetLength(bytes: Uint8Array, pos: number, end: number): number {
+    let length = 0, m = 1;
+    for (let i = 1; i <= 4; i++) {
+      if (pos + i >= end) return -1;
+      const c = bytes[pos + i];
+      length += (c & 127) * m;
+      if (c < 128) {
+        const total = 1 + i + length;
+        if (total > this.maxPacketSize) fail(PACKET_TOO_LARGE, 'packet of ' + total + ' bytes over the maximum of ' + this.maxPacketSize);
+        return total;
+      }
+      m *= 128;
+    }
+    return fail(MALFORMED_PACKET, 'remaining length longer than 4 bytes'); // [MQTT-1.5.5-1]
+  }
+
+  private deliver(bytes: Uint8Array, start: number, end: number, onPacket: PacketHandler): void {
+    const type = bytes[start] >> 4;
+    let o = this.packets[type];
+    if (!o) o = this.packets[type] = { cmd: CMD_NAMES[type] };
+    let bodyStart = start + 2;
+    while (bytes[bodyStart - 1] & 128) bodyStart++;
+    const level = decodeInto(o, bytes, start, bodyStart, end, this.protocolVersion);
+    if (level) this.protocolVersion = level;
+    onPacket(o);
+  }
+}

@@ -1,0 +1,69 @@
+// A real mosquitto broker (Debian's package) for interop tests: its own config on a free loopback port,
+// started and stopped by the test, with persistence in a temp folder so restarts keep sessions.
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+export interface Mosquitto {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port, keeping persisted sessions. */
+  restart(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves when something accepts TCP connections on the port; rejects after `ms`. */
+export async function waitForPort(port: number, ms = 10000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error('nothing listens on port ' + port + ' after ' + ms + ' ms');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function startMosquitto(): Promise<Mosquitto> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-mosquitto-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  fs.writeFileSync(conf, [
+    // as root, mosquitto would drop to its own user and could not write the persistence file here
+    `listener ${port} 127.0.0.1`, 'user root', 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
+    'autosave_interval 1', 'log_dest stderr', 'log_type error', 'max_queued_messages 10000',
+  ].join('\n') + '\n');
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await waitForPort(port);
+  };
+  const stop = () => new Promise<void>((resolve) => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null) return resolve();
+    c.on('exit', () => resolve());
+    c.kill('SIGTERM');
+  });
+  await start();
+  return {
+    port, url: `mqtt://127.0.0.1:${port}`,
+    stop: async () => { await stop(); fs.rmSync(dir, { recursive: true, force: true }); },
+    restart: async () => { await stop(); await start(); },
+  };
+}

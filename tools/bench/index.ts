@@ -1,0 +1,74 @@
+// Benchmark entry: `bench [suite...] [--runs N] [--write FILE]`.
+// Prints the machine and each suite's markdown to stdout; with --write (or SPARROW_BENCH_WRITE) it also
+// replaces that suite's section of the given markdown file, leaving the other suites' sections alone.
+// Suites register in SUITES below; a suite is a module exporting a `Suite` (see suite.ts).
+import { codec } from './codec';
+import { updateReport } from './report';
+import { describeMachine, machine } from './machine';
+import { CHILD_ENV, serveChild, Suite } from './suite';
+
+const SUITES: Suite[] = [codec];
+
+interface Args {
+  suites: Suite[];
+  runs: number;
+  write: string | null;
+}
+
+function usage(): string {
+  return 'usage: bench [' + SUITES.map((s) => s.name).join('|') + ' ...] [--runs N (default 5)] [--write docs/benchmarks.md]';
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    suites: [],
+    runs: Number(process.env.SPARROW_BENCH_RUNS) || 5,
+    write: process.env.SPARROW_BENCH_WRITE || null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(a + ' needs a value\n' + usage());
+      return v;
+    };
+    if (a === '--runs' || a.startsWith('--runs=')) args.runs = Number(value());
+    else if (a === '--write' || a.startsWith('--write=')) args.write = value();
+    else if (a === '--help' || a === '-h') { console.log(usage()); process.exit(0); }
+    else {
+      const s = SUITES.find((x) => x.name === a);
+      if (!s) throw new Error('unknown suite or option ' + a + '\n' + usage());
+      args.suites.push(s);
+    }
+  }
+  // a median of fewer than 3 runs is not a median; 5 is the reporting minimum, 3 is allowed for quick looks
+  if (!(args.runs >= 3 && Number.isInteger(args.runs))) throw new Error('--runs must be an integer >= 3');
+  if (!args.suites.length) args.suites = SUITES.slice();
+  return args;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const request = process.env[CHILD_ENV];
+  if (request) return serveChild(SUITES, request);
+
+  const args = parseArgs(argv);
+  const m = machine();
+  console.log('# Sparrow benchmarks\n\n' + describeMachine(m) + '\n');
+  for (const suite of args.suites) {
+    const started = Date.now();
+    const body = await suite.run({ runs: args.runs, log: (msg) => process.stderr.write('[' + suite.name + '] ' + msg + '\n') });
+    console.log('## ' + suite.section + '\n\n' + body + '\n');
+    process.stderr.write('[' + suite.name + '] done in ' + ((Date.now() - started) / 1000).toFixed(0) + ' s\n');
+    if (args.write) {
+      updateReport(args.write, suite.name, suite.section, body, m);
+      process.stderr.write('[' + suite.name + '] updated ' + args.write + '\n');
+    }
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,93 @@
+// The `sparrow` command. Subcommands are entries of one table, so broker, sim, monitor and the rest
+// arrive as new entries without touching the dispatch. Exit codes: 0 ok, 1 failure, 2 bad usage.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs, type ParseArgsConfig } from 'util';
+import { VERSION } from '../firmware/version';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = ReturnType<typeof parseArgs>['values'];
+
+interface Command {
+  /** Arguments after the command name, for the usage line. */
+  args: string;
+  summary: string;
+  /** Option lines for `--help`, beyond -h itself. */
+  optionHelp?: string[];
+  options?: Options;
+  run(values: Values, positionals: string[]): number | Promise<number>;
+}
+
+const COMMANDS: { [name: string]: Command } = {
+  bench: {
+    args: '[suite...]',
+    summary: 'Run the benchmarks, all or the named suites (e.g. `sparrow bench codec`), in dist/node/bench.js.',
+    optionHelp: ['  --runs N      runs per table cell, each in a fresh process (default 5, at least 3)',
+      '  --write FILE  also replace the suites\' sections of a markdown report (docs/benchmarks.md)'],
+    options: { runs: { type: 'string' }, write: { type: 'string' } },
+    run: (values, suites) => runScript('bench.js', suites.concat(forward(values, ['runs', 'write']))),
+  },
+};
+
+/** Parsed string options back as arguments, for a command that runs a script with its own parser. */
+function forward(values: Values, names: string[]): string[] {
+  const args: string[] = [];
+  for (const name of names) {
+    const value = values[name];
+    if (typeof value === 'string') args.push('--' + name, value);
+  }
+  return args;
+}
+
+/** Runs a sibling script of the built CLI (dist/node/) in its own process, passing its exit code on. */
+function runScript(script: string, args: string[]): number {
+  const file = path.join(__dirname, script);
+  if (!fs.existsSync(file)) {
+    console.error(`sparrow: ${file} is missing; run \`npm run build\` first`);
+    return 1;
+  }
+  const child = spawnSync(process.execPath, [file, ...args], { stdio: 'inherit' });
+  return child.status === null ? 1 : child.status;
+}
+
+function usage(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => (n + ' ' + COMMANDS[n].args).length));
+  return [
+    'Usage: sparrow <command> [options]', '', 'Commands:',
+    ...names.map((n) => `  ${(n + ' ' + COMMANDS[n].args).padEnd(width)}  ${COMMANDS[n].summary}`),
+    '', 'Options:', '  -h, --help     this help; `sparrow <command> --help` for a command', '  -v, --version  print the version',
+  ].join('\n');
+}
+
+function commandUsage(name: string, cmd: Command): string {
+  return [`Usage: sparrow ${name} ${cmd.args}`, '', cmd.summary, '', 'Options:', '  -h, --help    this help', ...(cmd.optionHelp || [])].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '-h' || name === '--help') return print(usage(), 0);
+  if (name === '-v' || name === '--version') return print(VERSION, 0);
+  const cmd = name === undefined ? undefined : COMMANDS[name];
+  if (!cmd) return print((name === undefined ? '' : `sparrow: unknown command "${name}"\n\n`) + usage(), 2);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' }, ...cmd.options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    return print(`sparrow ${name}: ${(e as Error).message}\n\n${commandUsage(name, cmd)}`, 2);
+  }
+  if (parsed.values.help) return print(commandUsage(name, cmd), 0);
+  return cmd.run(parsed.values, parsed.positionals);
+}
+
+/** Help asked for goes to stdout; usage shown because of an error goes to stderr. */
+function print(text: string, code: number): number {
+  (code === 0 ? console.log : console.error)(text);
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => { console.error(e); process.exitCode = 1; },
+);
