@@ -1,0 +1,381 @@
+// The broker: wires listeners to connections, connections to sessions, and publishes to subscribers
+// through the topic tree. Protocol details live in connection.ts; this file decides who gets what.
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as tls from 'tls';
+import { WebSocketServer } from 'ws';
+import { VERSION } from '../../firmware/version';
+import type { QoS } from '../../firmware/mqtt';
+import { Auth } from './auth';
+import { Connection } from './connection';
+import { socketLink, webSocketLink, type Link } from './link';
+import { createLogger, type Logger } from './log';
+import type { Message } from './message';
+import { withDefaults, type BrokerOptions } from './options';
+import { Persistence } from './persistence';
+import { RetainedStore } from './retained';
+import { NEVER_EXPIRES, Session, type Delivery } from './sessions';
+import { Stats } from './stats';
+import { parseShared, TopicTree, type SharedGroup, type SubEntry } from './topic-tree';
+import { Wills } from './will';
+
+const SHUTTING_DOWN = 0x8b;
+
+/** One matching subscriber of a publish, after overlapping subscriptions are merged. */
+interface Target { qos: QoS; ids: number[] | undefined; rap: boolean; }
+
+export class Broker {
+  readonly options: BrokerOptions;
+  readonly log: Logger;
+  readonly stats = new Stats();
+  readonly auth: Auth;
+  readonly tree = new TopicTree<Session>();
+  readonly retained = new RetainedStore();
+  readonly sessions = new Map<string, Session>();
+  readonly connections = new Set<Connection>();
+  readonly wills: Wills;
+  store: Persistence | null = null;
+  /** Bound ports, once listening (0 when the listener is off). */
+  readonly ports = { tcp: 0, tls: 0, ws: 0 };
+  private servers: { close(cb: () => void): void }[] = [];
+  private sockets = new Set<net.Socket>();
+  private sysTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  constructor(options: Partial<BrokerOptions> = {}) {
+    this.options = withDefaults(options);
+    this.log = this.options.logger || createLogger(this.options.logLevel);
+    this.auth = new Auth(this.options);
+    this.wills = new Wills((m) => this.publish(m, null));
+  }
+
+  /** Creates a broker, loads its store and opens its listeners. */
+  static async start(options: Partial<BrokerOptions> = {}): Promise<Broker> {
+    const b = new Broker(options);
+    try {
+      if (b.options.dataDir) b.restore(Persistence.open(b.options.dataDir, b.options.fsync));
+      await b.listen();
+    } catch (e) {
+      await b.close();
+      throw e;
+    }
+    b.startSys();
+    return b;
+  }
+
+  // ---- listeners ----
+
+  private async listen(): Promise<void> {
+    const o = this.options;
+    const track = (s: net.Socket) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); };
+    if (o.port !== null) {
+      const server = net.createServer((s) => { track(s); this.attach(socketLink(s, 'tcp')); });
+      this.ports.tcp = await this.bind(server, o.port, 'MQTT');
+    }
+    if (o.tlsPort !== null) {
+      if (!o.cert || !o.key) throw new Error('--tls-port needs --cert and --key');
+      const server = tls.createServer({ cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) }, (s) => { track(s); this.attach(socketLink(s, 'tls')); });
+      server.on('tlsClientError', (e) => this.log.debug(`TLS handshake failed: ${e.message}`));
+      this.ports.tls = await this.bind(server, o.tlsPort, 'MQTT over TLS');
+    }
+    if (o.wsPort !== null) {
+      const server = http.createServer((_req, res) => { res.writeHead(404).end('MQTT over WebSocket is at ' + o.wsPath + '\n'); });
+      server.on('connection', track);
+      const wss = new WebSocketServer({
+        server, path: o.wsPath, maxPayload: o.maxPacketSize + 8,
+        handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+      });
+      wss.on('connection', (ws, req) => this.attach(webSocketLink(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, 'ws')));
+      wss.on('error', (e) => this.log.error(`WebSocket server: ${e.message}`));
+      this.servers.push(wss);
+      this.ports.ws = await this.bind(server, o.wsPort, `MQTT over WebSocket (path ${o.wsPath})`);
+    }
+  }
+
+  private bind(server: net.Server, port: number, what: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.options.host, () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.log.error(`${what} listener: ${e.message}`));
+        this.servers.push(server);
+        const bound = (server.address() as net.AddressInfo).port;
+        this.log.info(`${what} listening on ${this.options.host}:${bound}`);
+        resolve(bound);
+      });
+    });
+  }
+
+  /** Runs the MQTT protocol on a link (exported for in-process transports too). */
+  attach(link: Link): Connection {
+    this.stats.connectionsTotal++;
+    const c = new Connection(this, link);
+    this.connections.add(c);
+    return c;
+  }
+
+  /** Closes every connection (MQTT 5 clients hear 0x8B), the listeners and the store. Wills are not sent. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sysTimer) clearInterval(this.sysTimer);
+    for (const c of [...this.connections]) c.close(SHUTTING_DOWN, 'server shutting down');
+    this.wills.clear();
+    for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    for (const s of this.sockets) s.destroy();
+    if (this.store) { await this.store.close(); this.store = null; }
+    this.log.info('broker stopped');
+  }
+
+  // ---- sessions ----
+
+  assignClientId(): string {
+    return 'sparrow-' + randomBytes(8).toString('hex');
+  }
+
+  /** Attaches `conn` to its session: taking it over from an older connection, resuming or starting anew. */
+  openSession(conn: Connection, clientId: string, clean: boolean, expiry: number, username?: string): { session: Session; present: boolean } {
+    let s = this.sessions.get(clientId);
+    if (s && s.conn) (s.conn as Connection).takenOver();
+    s = this.sessions.get(clientId); // a takeover may have ended the old session
+    if (s && clean) {
+      this.endSession(s); // a clean start ends the old session, and a will waiting on it goes now
+      s = undefined;
+    }
+    this.wills.cancel(clientId); // [MQTT-3.1.3-9]
+    const present = !!s;
+    if (!s) {
+      s = new Session(clientId, username);
+      this.sessions.set(clientId, s);
+    }
+    if (s.expiryTimer) { clearTimeout(s.expiryTimer); s.expiryTimer = null; }
+    s.username = username;
+    s.expiry = expiry;
+    s.conn = conn;
+    if (this.store) { if (s.persistent) this.store.saveSession(s); else if (present) this.store.deleteSession(s); }
+    return { session: s, present };
+  }
+
+  /** A connection ended; `connected` when it had a session. */
+  connectionEnded(conn: Connection, connected: boolean): void {
+    this.connections.delete(conn);
+    if (!connected) return;
+    const s = conn.session;
+    if (!s || s.conn !== conn) return;
+    const will = conn.takeWill();
+    s.conn = null;
+    this.unblock(s);
+    if (this.closing) return; // state stays as it is for the next start; wills wait too
+    if (will) {
+      if (this.auth.allowed('write', will.msg.topic, conn.username, s.clientId)) this.wills.schedule(s.clientId, will.msg, will.delay);
+      else this.log.info(`${s.clientId}: will on ${will.msg.topic} refused by the ACL`);
+    }
+    if (s.expiry === 0) this.endSession(s);
+    else {
+      if (s.expiry !== NEVER_EXPIRES) {
+        s.expiryTimer = setTimeout(() => this.endSession(s), s.expiry * 1000);
+        s.expiryTimer.unref();
+      }
+      this.store?.saveSession(s);
+    }
+  }
+
+  /** The session is over: its will (if still waiting) goes, its subscriptions and messages are dropped. */
+  endSession(s: Session): void {
+    if (this.sessions.get(s.clientId) !== s) return;
+    this.wills.fire(s.clientId);
+    if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    for (const e of s.subs.values()) this.tree.remove(treePath(e), s, e.group);
+    s.subs.clear();
+    s.queue.clear();
+    s.inflight.clear();
+    this.sessions.delete(s.clientId);
+    this.unblock(s);
+    this.store?.deleteSession(s);
+    this.log.debug(`${s.clientId}: session ended`);
+  }
+
+  // ---- subscriptions ----
+
+  /** Adds or replaces [MQTT-3.8.4-3] a subscription; true when one with this filter existed. */
+  subscribe(s: Session, e: SubEntry<Session>, path: string): boolean {
+    const existed = s.subs.has(e.filter);
+    s.subs.set(e.filter, e);
+    this.tree.add(path, e);
+    if (s.persistent) this.store?.saveSession(s);
+    return existed;
+  }
+
+  unsubscribe(s: Session, filter: string): boolean {
+    const e = s.subs.get(filter);
+    if (!e) return false;
+    s.subs.delete(filter);
+    this.tree.remove(treePath(e), s, e.group);
+    if (s.persistent) this.store?.saveSession(s);
+    return true;
+  }
+
+  /** Queues the retained messages matching a new subscription (sent with RETAIN set [MQTT-3.3.1-8]). */
+  sendRetained(s: Session, e: SubEntry<Session>): void {
+    for (const m of this.retained.match(e.filter, Date.now())) {
+      this.deliver(s, m, (m.qos < e.qos ? m.qos : e.qos) as QoS, true, e.id !== undefined ? [e.id] : undefined, null);
+    }
+  }
+
+  // ---- publishing ----
+
+  /**
+   * Routes `msg` to every matching session, once each at the highest QoS of its matching subscriptions
+   * (with every matching subscription id); shared groups get one copy, round-robin. Returns how many
+   * sessions it went to.
+   */
+  publish(msg: Message, from: Connection | null): number {
+    if (msg.retain) this.retain(msg);
+    const targets = new Map<Session, Target>();
+    let groups: SharedGroup<Session>[] | null = null;
+    this.tree.match(msg.topic, {
+      entry(e) {
+        if (e.nl && e.session.clientId === msg.origin) return; // No Local [MQTT-3.8.3-3]
+        const t = targets.get(e.session);
+        if (!t) { targets.set(e.session, { qos: e.qos, ids: e.id !== undefined ? [e.id] : undefined, rap: e.rap }); return; }
+        if (e.qos > t.qos) t.qos = e.qos;
+        if (e.id !== undefined) (t.ids || (t.ids = [])).push(e.id);
+        t.rap = t.rap || e.rap;
+      },
+      group(g) { (groups || (groups = [])).push(g); },
+    });
+    let count = 0;
+    for (const [s, t] of targets) {
+      this.deliver(s, msg, (msg.qos < t.qos ? msg.qos : t.qos) as QoS, t.rap && msg.retain, t.ids, from);
+      count++;
+    }
+    if (groups) {
+      for (const g of groups as SharedGroup<Session>[]) {
+        const e = pickMember(g);
+        this.deliver(e.session, msg, (msg.qos < e.qos ? msg.qos : e.qos) as QoS, e.rap && msg.retain, e.id !== undefined ? [e.id] : undefined, from);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  private retain(msg: Message): void {
+    if (msg.origin === '') { this.retained.set(msg); return; } // $SYS values are retained in memory only
+    if (msg.payload.length === 0) {
+      this.retained.set(msg);
+      this.store?.deleteRetained(msg.topic);
+    } else {
+      this.retained.set(msg);
+      this.store?.saveRetained(msg);
+    }
+  }
+
+  /** Queues one message for one session and moves it on if the client is online. */
+  deliver(s: Session, msg: Message, qos: QoS, retain: boolean, subIds: number[] | undefined, from: Connection | null): void {
+    const o = this.options;
+    const conn = s.conn as Connection | null;
+    if (!conn) {
+      if (qos === 0) return; // QoS 0 is not queued for offline clients
+      if (s.queue.length + s.inflight.size >= o.maxOfflineQueue) { this.dropped(s, 'offline queue full'); return; }
+    } else if (qos === 0 && s.queue.length >= o.queueHigh * 4) {
+      this.dropped(s, 'queue full'); // only QoS 0 is ever dropped for a connected client
+      return;
+    }
+    const d: Delivery = { msg, qos, retain, subIds, id: 0, released: false, seq: 0 };
+    if (qos > 0 && s.persistent && this.store) this.store.saveDelivery(s, d);
+    s.queue.push(d);
+    if (!conn) return;
+    conn.pump();
+    if (s.queue.length >= o.queueHigh) {
+      // back-pressure: stop reading the publisher instead of growing the queue without bound
+      if (from && from !== conn && !s.blocked.has(from)) { s.blocked.add(from); from.block(); }
+      conn.refreshPause();
+    }
+  }
+
+  private dropped(s: Session, why: string): void {
+    if (this.stats.messagesDropped++ % 1000 === 0) this.log.warn(`${s.clientId}: message dropped (${why}); ${this.stats.messagesDropped} so far`);
+  }
+
+  /** The session's queue drained (or it went away): let its publishers read again. */
+  unblock(s: Session): void {
+    if (!s.blocked.size) return;
+    const list = [...s.blocked] as Connection[];
+    s.blocked.clear();
+    for (const c of list) c.unblock();
+    const own = s.conn as Connection | null;
+    if (own) own.refreshPause();
+  }
+
+  // ---- $SYS ----
+
+  private startSys(): void {
+    if (!this.options.sysInterval) return;
+    this.publishSys();
+    this.sysTimer = setInterval(() => this.publishSys(), this.options.sysInterval * 1000);
+    this.sysTimer.unref();
+  }
+
+  publishSys(): void {
+    const values = this.stats.snapshot({
+      clients: [...this.sessions.values()].filter((s) => s.conn).length, sessions: this.sessions.size,
+      subscriptions: this.tree.size, retained: this.retained.size, version: VERSION,
+    });
+    for (const [topic, value] of values) {
+      const m: Message = { topic, payload: Buffer.from(value), qos: 0, retain: true, expiresAt: 0, origin: '' };
+      this.publish(m, null);
+    }
+  }
+
+  // ---- persistence ----
+
+  private restore(store: Persistence): void {
+    this.store = store;
+    const { retained, sessions } = store.load();
+    for (const m of retained) this.retained.set(m);
+    const now = Date.now();
+    for (const r of sessions) {
+      const s = new Session(r.clientId, r.username);
+      s.expiry = r.expiry;
+      for (const id of r.incoming) s.incoming.add(id);
+      this.sessions.set(s.clientId, s);
+      for (const e of r.subs) {
+        const entry: SubEntry<Session> = { ...e, session: s };
+        s.subs.set(e.filter, entry);
+        this.tree.add(treePath(entry), entry);
+      }
+      for (const d of r.deliveries) {
+        if (d.id) s.inflight.set(d.id, d);
+        else s.queue.push(d);
+      }
+      if (s.expiry !== NEVER_EXPIRES) {
+        const left = Math.max(0, r.disconnectedAt + s.expiry * 1000 - now);
+        s.expiryTimer = setTimeout(() => this.endSession(s), left);
+        s.expiryTimer.unref();
+      }
+    }
+    this.log.info(`restored ${sessions.length} sessions and ${retained.length} retained messages from ${this.options.dataDir}`);
+  }
+}
+
+/** The filter the tree files a subscription under (without `$share/group/`). */
+function treePath(e: SubEntry<Session>): string {
+  if (e.group === undefined) return e.filter;
+  const p = parseShared(e.filter);
+  return p && p !== 'invalid' ? p.filter : e.filter;
+}
+
+/** Next member of a shared group, round-robin, preferring connected ones. */
+function pickMember(g: SharedGroup<Session>): SubEntry<Session> {
+  const n = g.members.length;
+  for (let i = 0; i < n; i++) {
+    const e = g.members[(g.next + i) % n];
+    if (e.session.conn) { g.next = (g.next + i + 1) % n; return e; }
+  }
+  const e = g.members[g.next % n];
+  g.next = (g.next + 1) % n;
+  return e;
+}

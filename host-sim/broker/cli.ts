@@ -1,0 +1,147 @@
+// `sparrow broker`: options from flags and an optional JSON config file (flags win), then a broker that
+// runs until SIGINT or SIGTERM. Prints one `listening` line per port on stdout for scripts and tests.
+import * as fs from 'fs';
+import { parseArgs } from 'util';
+import { Broker } from './broker';
+import { createLogger, LEVELS } from './log';
+import { DEFAULTS, type BrokerOptions } from './options';
+
+const OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  'ws-port': { type: 'string' },
+  'ws-path': { type: 'string' },
+  'tls-port': { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'data-dir': { type: 'string' },
+  fsync: { type: 'boolean' },
+  passwd: { type: 'string' },
+  'allow-anonymous': { type: 'boolean' },
+  acl: { type: 'string' },
+  'max-packet-size': { type: 'string' },
+  'server-keep-alive': { type: 'string' },
+  'receive-maximum': { type: 'string' },
+  'max-inflight': { type: 'string' },
+  'queue-high': { type: 'string' },
+  'max-offline-queue': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'sys-interval': { type: 'string' },
+  'log-level': { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const BROKER_HELP = `Usage: sparrow broker [options]
+
+Runs the Sparrow reference MQTT broker (MQTT 3.1.1 and 5) until SIGINT or SIGTERM.
+
+Options:
+  -p, --port N               TCP port (default ${DEFAULTS.port}; 0 picks a free one; "off" disables)
+      --host ADDR            address to listen on (default ${DEFAULTS.host})
+      --ws-port N            MQTT over WebSocket on this HTTP port (off unless given; usual 8080)
+      --ws-path PATH         WebSocket path (default ${DEFAULTS.wsPath})
+      --tls-port N           MQTT over TLS on this port (needs --cert and --key; usual 8883)
+      --cert FILE            TLS certificate (PEM)
+      --key FILE             TLS private key (PEM)
+      --data-dir DIR         keep retained messages and persistent sessions in LMDB here
+      --fsync                acknowledge QoS 1/2 publishes only once flushed to disk (with --data-dir)
+      --passwd FILE          user:password lines (or user:sha256:HEX); anonymous clients are refused
+      --allow-anonymous      with --passwd, still let clients without a user name in
+      --acl FILE             per-user topic patterns (see docs/broker.md)
+      --max-packet-size N    largest packet accepted, bytes (default ${DEFAULTS.maxPacketSize})
+      --server-keep-alive S  keep alive imposed on MQTT 5 clients, seconds (default: the client's)
+      --receive-maximum N    QoS 1/2 publishes a client may leave unacknowledged (default ${DEFAULTS.receiveMaximum})
+      --max-inflight N       QoS 1/2 messages in flight to a client (default ${DEFAULTS.maxInflight})
+      --queue-high N         queued messages per client that pause its publishers (default ${DEFAULTS.queueHigh})
+      --max-offline-queue N  messages kept for an offline persistent session (default ${DEFAULTS.maxOfflineQueue})
+      --connect-timeout MS   time a new connection has to send CONNECT (default ${DEFAULTS.connectTimeout})
+      --sys-interval S       seconds between $SYS updates, 0 disables (default ${DEFAULTS.sysInterval})
+      --log-level LEVEL      ${LEVELS.join(', ')} or silent (default ${DEFAULTS.logLevel})
+  -c, --config FILE          JSON file of options by their long names (e.g. {"port": 1884, "acl": "acl.txt"})
+  -h, --help                 this help`;
+
+type Values = { [k: string]: string | boolean | undefined };
+
+const NUMBERS: [string, keyof BrokerOptions][] = [
+  ['max-packet-size', 'maxPacketSize'], ['server-keep-alive', 'serverKeepAlive'], ['receive-maximum', 'receiveMaximum'],
+  ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-offline-queue', 'maxOfflineQueue'],
+  ['connect-timeout', 'connectTimeout'], ['sys-interval', 'sysInterval'],
+];
+const PORTS: [string, keyof BrokerOptions][] = [['port', 'port'], ['ws-port', 'wsPort'], ['tls-port', 'tlsPort']];
+const STRINGS: [string, keyof BrokerOptions][] = [
+  ['host', 'host'], ['ws-path', 'wsPath'], ['cert', 'cert'], ['key', 'key'], ['data-dir', 'dataDir'],
+  ['passwd', 'passwd'], ['acl', 'acl'], ['log-level', 'logLevel'],
+];
+const BOOLEANS: [string, keyof BrokerOptions][] = [['fsync', 'fsync'], ['allow-anonymous', 'allowAnonymous']];
+
+/** Turns flags (and the config file they name) into broker options; throws a readable Error on bad input. */
+export function brokerOptions(values: Values): Partial<BrokerOptions> {
+  let merged: Values = {};
+  if (typeof values.config === 'string') {
+    const json = JSON.parse(fs.readFileSync(values.config, 'utf8'));
+    for (const [k, v] of Object.entries(json)) merged[k] = typeof v === 'number' ? String(v) : (v as string | boolean);
+  }
+  merged = { ...merged, ...values };
+  const o: Partial<BrokerOptions> = {};
+  const num = (name: string, v: string | boolean | undefined): number => {
+    const n = Number(v);
+    if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new Error(`--${name} wants a whole number, not "${v}"`);
+    return n;
+  };
+  for (const [flag, key] of NUMBERS) if (merged[flag] !== undefined) (o as any)[key] = num(flag, merged[flag]);
+  for (const [flag, key] of PORTS) {
+    const v = merged[flag];
+    if (v === undefined) continue;
+    (o as any)[key] = v === 'off' ? null : num(flag, v);
+    if ((o as any)[key] !== null && (o as any)[key] > 65535) throw new Error(`--${flag}: ${v} is not a port`);
+  }
+  for (const [flag, key] of STRINGS) if (typeof merged[flag] === 'string') (o as any)[key] = merged[flag];
+  for (const [flag, key] of BOOLEANS) if (merged[flag] !== undefined) (o as any)[key] = !!merged[flag];
+  if (o.logLevel !== undefined && o.logLevel !== 'silent' && !(LEVELS as readonly string[]).includes(o.logLevel)) {
+    throw new Error(`--log-level: "${o.logLevel}" is not one of ${LEVELS.join(', ')}, silent`);
+  }
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together');
+  if (o.cert && o.tlsPort === undefined) o.tlsPort = 8883;
+  return o;
+}
+
+/** Runs the broker command; resolves with the exit code once the broker has stopped. */
+export async function brokerCommand(argv: string[]): Promise<number> {
+  let values: Values;
+  try {
+    values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values as Values;
+  } catch (e) {
+    console.error(`sparrow broker: ${(e as Error).message}\n\n${BROKER_HELP}`);
+    return 2;
+  }
+  if (values.help) { console.log(BROKER_HELP); return 0; }
+  let options: Partial<BrokerOptions>;
+  try {
+    options = brokerOptions(values);
+  } catch (e) {
+    console.error(`sparrow broker: ${(e as Error).message}`);
+    return 2;
+  }
+  const log = createLogger(options.logLevel || DEFAULTS.logLevel);
+  let broker: Broker;
+  try {
+    broker = await Broker.start({ ...options, logger: log });
+  } catch (e) {
+    log.error(`cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  for (const [name, port] of Object.entries(broker.ports)) if (port) console.log(`listening ${name} ${port}`);
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      log.info(`${signal}: shutting down`);
+      broker.close().then(() => resolve(0), (e) => { log.error(`shutdown: ${e}`); resolve(1); });
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}

@@ -1,0 +1,7 @@
+// The reference broker's public surface.
+export { Broker } from './broker';
+export { brokerCommand, brokerOptions, BROKER_HELP } from './cli';
+export { createLogger } from './log';
+export type { Logger } from './log';
+export { DEFAULTS } from './options';
+export type { BrokerOptions } from './options';

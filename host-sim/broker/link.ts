@@ -1,0 +1,82 @@
+// The byte stream a connection runs on: a TCP or TLS socket, or a WebSocket. The connection needs
+// only these few verbs, so the protocol code does not know which transport carries it.
+import type * as net from 'net';
+import type { WebSocket } from 'ws';
+
+export interface LinkEvents {
+  data(chunk: Uint8Array): void;
+  drain(): void;
+  close(): void;
+}
+
+export interface Link {
+  readonly remote: string;
+  readonly transport: 'tcp' | 'tls' | 'ws' | 'wss';
+  write(bytes: Uint8Array): void;
+  /** Bytes handed to the link and not yet to the kernel. */
+  buffered(): number;
+  pause(): void;
+  resume(): void;
+  /** Closes after the written bytes are sent. */
+  end(): void;
+  destroy(): void;
+  listen(events: LinkEvents): void;
+}
+
+export function socketLink(socket: net.Socket, transport: 'tcp' | 'tls'): Link {
+  socket.setNoDelay(true);
+  return {
+    remote: `${socket.remoteAddress}:${socket.remotePort}`,
+    transport,
+    write: (b) => { if (!socket.destroyed) socket.write(b); },
+    buffered: () => socket.writableLength,
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    end: () => {
+      socket.end();
+      // a peer that never reads must not keep the socket half-open for ever
+      setTimeout(() => socket.destroy(), 2000).unref();
+    },
+    destroy: () => socket.destroy(),
+    listen(ev) {
+      socket.on('data', ev.data);
+      socket.on('drain', ev.drain);
+      socket.on('close', ev.close);
+      socket.on('error', () => { /* 'close' follows; the connection logs why it ended */ });
+    },
+  };
+}
+
+export function webSocketLink(ws: WebSocket, remote: string, transport: 'ws' | 'wss'): Link {
+  let pending = 0;
+  let onDrain = () => {};
+  return {
+    remote,
+    transport,
+    write: (b) => {
+      if (ws.readyState !== ws.OPEN) return;
+      pending += b.length;
+      ws.send(b, { binary: true }, () => {
+        pending -= b.length;
+        if (pending === 0) onDrain();
+      });
+    },
+    buffered: () => pending,
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    end: () => {
+      ws.close();
+      setTimeout(() => ws.terminate(), 2000).unref();
+    },
+    destroy: () => ws.terminate(),
+    listen(ev) {
+      onDrain = ev.drain;
+      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+        if (Array.isArray(data)) for (const d of data) ev.data(d);
+        else ev.data(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+      });
+      ws.on('close', ev.close);
+      ws.on('error', () => { /* 'close' follows */ });
+    },
+  };
+}

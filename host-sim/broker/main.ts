@@ -1,0 +1,7 @@
+// Entry for running the broker on its own: `node -r ./tools/register.cjs host-sim/broker/main.ts --port 0`.
+import { brokerCommand } from './cli';
+
+brokerCommand(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => { console.error(e); process.exitCode = 1; },
+);

@@ -1,0 +1,80 @@
+// Broker settings: one definition with defaults, read by the CLI (flags and --config JSON) and by tests.
+import type { Logger } from './log';
+
+export interface BrokerOptions {
+  /** TCP listener; port 0 picks a free port. null disables it. */
+  port: number | null;
+  host: string;
+  /** WebSocket listener (HTTP, path wsPath). null disables it. */
+  wsPort: number | null;
+  wsPath: string;
+  /** TLS listener, needs cert and key (PEM file paths). null disables it. */
+  tlsPort: number | null;
+  cert?: string;
+  key?: string;
+  /** LMDB directory for retained messages and persistent sessions; none keeps everything in memory. */
+  dataDir?: string;
+  /** Acknowledge QoS >= 1 publishes only once they are flushed to disk (fsync), not only committed. */
+  fsync: boolean;
+  /** File of `user:password` lines; when given, anonymous clients are refused unless allowAnonymous. */
+  passwd?: string;
+  allowAnonymous?: boolean;
+  /** File of per-user topic patterns (see docs/broker.md). */
+  acl?: string;
+  /** Largest packet accepted from clients, in bytes (also sent to MQTT 5 clients in CONNACK). */
+  maxPacketSize: number;
+  /** Keep alive imposed on MQTT 5 clients (Server Keep Alive); 0 leaves the client's own. */
+  serverKeepAlive: number;
+  /** Receive Maximum: unacknowledged QoS 1/2 publishes a client may have towards the broker. */
+  receiveMaximum: number;
+  /** In-flight QoS 1/2 messages towards a client (further capped by the client's Receive Maximum). */
+  maxInflight: number;
+  /** Topic aliases a MQTT 5 client may use towards the broker. */
+  topicAliasMaximum: number;
+  /** A client's queue length at which its publishers are paused (back-pressure), and where they resume. */
+  queueHigh: number;
+  queueLow: number;
+  /** Queued messages kept for an offline persistent session; beyond it new ones are dropped and counted. */
+  maxOfflineQueue: number;
+  /** Subscriptions one client may hold; more are refused (0x97 in MQTT 5, 0x80 in 3.1.1). */
+  maxSubscriptions: number;
+  /** Milliseconds a new connection has to send CONNECT. */
+  connectTimeout: number;
+  /** Seconds between $SYS updates; 0 disables them. */
+  sysInterval: number;
+  /** Largest Session Expiry Interval granted, seconds. */
+  maxSessionExpiry: number;
+  logLevel: string;
+  /** Where log lines go (defaults to stderr); tests capture them here. */
+  logger?: Logger;
+}
+
+export const DEFAULTS: BrokerOptions = {
+  port: 1883,
+  host: '127.0.0.1',
+  wsPort: null,
+  wsPath: '/mqtt',
+  tlsPort: null,
+  fsync: false,
+  maxPacketSize: 1024 * 1024,
+  serverKeepAlive: 0,
+  receiveMaximum: 1024,
+  maxInflight: 256,
+  topicAliasMaximum: 64,
+  queueHigh: 1000,
+  queueLow: 250,
+  maxOfflineQueue: 100000,
+  maxSubscriptions: 10000,
+  connectTimeout: 10000,
+  sysInterval: 10,
+  maxSessionExpiry: 0xffffffff,
+  logLevel: 'info',
+};
+
+export function withDefaults(options: Partial<BrokerOptions>): BrokerOptions {
+  const o: BrokerOptions = { ...DEFAULTS };
+  for (const k of Object.keys(options) as (keyof BrokerOptions)[]) {
+    if (options[k] !== undefined) (o as any)[k] = options[k];
+  }
+  return o;
+}

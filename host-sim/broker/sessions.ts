@@ -1,0 +1,76 @@
+// One client's session: its subscriptions, the messages queued and in flight towards it (the QoS
+// engine's server half), and the QoS 2 packet ids it has sent and not yet released. A session outlives
+// its connections until it expires.
+import type { QoS } from '../../firmware/mqtt';
+import type { Message } from './message';
+import type { SubEntry } from './topic-tree';
+
+/** One message on its way to one session. */
+export interface Delivery {
+  msg: Message;
+  qos: QoS;
+  retain: boolean;
+  subIds?: number[];
+  /** Packet id once in flight, else 0. */
+  id: number;
+  /** QoS 2: PUBREC received and PUBREL sent; only PUBCOMP is awaited. */
+  released: boolean;
+  /** Persistence key, 0 when not stored. */
+  seq: number;
+}
+
+/** A FIFO with O(1) shift: an array and a head index, compacted now and then. */
+export class Queue<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number { return this.items.length - this.head; }
+  push(x: T): void { this.items.push(x); }
+  peek(): T | undefined { return this.items[this.head]; }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head];
+    (this.items as any)[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) { this.items = this.items.slice(this.head); this.head = 0; }
+    return x;
+  }
+  toArray(): T[] { return this.items.slice(this.head); }
+  clear(): void { this.items = []; this.head = 0; }
+}
+
+/** What a session needs from the connection that currently carries it. */
+export interface SessionLink {
+  /** Moves queued messages out while the client's window and the socket allow. */
+  pump(): void;
+}
+
+export const NEVER_EXPIRES = 0xffffffff;
+
+export class Session {
+  readonly subs = new Map<string, SubEntry<Session>>();
+  readonly queue = new Queue<Delivery>();
+  readonly inflight = new Map<number, Delivery>();
+  /** QoS 2 packet ids received from the client, awaiting PUBREL. */
+  readonly incoming = new Set<number>();
+  /** Publishers paused because this session's queue is over the high-water mark. */
+  readonly blocked = new Set<{ unblock(): void }>();
+  conn: SessionLink | null = null;
+  /** Session Expiry Interval in seconds; NEVER_EXPIRES for 3.1.1 persistent sessions. */
+  expiry = 0;
+  expiryTimer: NodeJS.Timeout | null = null;
+  private nextId = 1;
+
+  constructor(readonly clientId: string, public username?: string) {}
+
+  /** A packet id not in flight [MQTT-2.2.1-3]. */
+  packetId(): number {
+    for (let i = 0; i < 65535; i++) {
+      const id = this.nextId;
+      this.nextId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+    throw new Error('no free packet id'); // cannot happen: the in-flight window is far below 65535
+  }
+
+  /** Stored when its queued messages must outlive this process. */
+  get persistent(): boolean { return this.expiry > 0; }
+}

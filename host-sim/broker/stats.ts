@@ -1,0 +1,38 @@
+// Counters for $SYS and for logs. The broker publishes them as retained messages under $SYS/broker/.
+export class Stats {
+  readonly started = Date.now();
+  messagesReceived = 0;
+  messagesSent = 0;
+  /** QoS 0 messages dropped for a slow or offline client, QoS >= 1 dropped past an offline queue's bound. */
+  messagesDropped = 0;
+  publishReceived = 0;
+  publishSent = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  connectionsTotal = 0;
+  protocolErrors = 0;
+  /** Times a publisher was paused because a subscriber's queue was full. */
+  backpressurePauses = 0;
+
+  /** The $SYS topics and values, given the live gauges. */
+  snapshot(g: { clients: number; sessions: number; subscriptions: number; retained: number; version: string }): [string, string][] {
+    const s = Math.floor((Date.now() - this.started) / 1000);
+    return [
+      ['$SYS/broker/version', 'sparrow ' + g.version],
+      ['$SYS/broker/uptime', s + ' seconds'],
+      ['$SYS/broker/clients/connected', String(g.clients)],
+      ['$SYS/broker/clients/total', String(g.sessions)],
+      ['$SYS/broker/subscriptions/count', String(g.subscriptions)],
+      ['$SYS/broker/retained messages/count', String(g.retained)],
+      ['$SYS/broker/messages/received', String(this.messagesReceived)],
+      ['$SYS/broker/messages/sent', String(this.messagesSent)],
+      ['$SYS/broker/messages/dropped', String(this.messagesDropped)],
+      ['$SYS/broker/publish/messages/received', String(this.publishReceived)],
+      ['$SYS/broker/publish/messages/sent', String(this.publishSent)],
+      ['$SYS/broker/bytes/received', String(this.bytesReceived)],
+      ['$SYS/broker/bytes/sent', String(this.bytesSent)],
+      ['$SYS/broker/connections/total', String(this.connectionsTotal)],
+      ['$SYS/broker/backpressure/pauses', String(this.backpressurePauses)],
+    ];
+  }
+}
