@@ -66,7 +66,7 @@ function bin(): Uint8Array {
   const n = u16();
   need(n);
   p += n;
-  return b.subarray(p - n, p);
+  return view(p - n, p);
 }
 
 // Topics repeat (a board hears the same few, a broker the same fleet), so recently decoded ASCII
@@ -76,22 +76,31 @@ const topicCache: string[] = [];
 function topicString(): string {
   const n = u16();
   need(n);
-  let h = n, ascii = true;
-  for (let i = p; i < p + n; i++) {
-    const c = b[i];
-    h = (h * 31 + c) & 0xffff;
-    if (c > 127 || c === 0) ascii = false;
-  }
-  const slot = h & 15;
+  const bytes = b, at = p | 0; // int32 locals: TurboFan would otherwise reload the module-level cursor per byte
+  // the slot comes from the length and three sampled bytes, so a hit costs one pass (the compare)
+  const slot = n ? (n + bytes[at] * 7 + bytes[at + (n >> 1)] * 3 + bytes[at + n - 1]) & 15 : 0;
   const cached = topicCache[slot];
-  if (ascii && cached !== undefined && cached.length === n) {
+  if (cached !== undefined && cached.length === n) {
     let i = 0;
-    while (i < n && cached.charCodeAt(i) === b[p + i]) i++;
-    if (i === n) { p += n; return cached; }
+    while (i < n && cached.charCodeAt(i) === bytes[at + i]) i++;
+    if (i === n) { p = at + n; return cached; } // cached topics are ASCII: equal bytes mean an equal string
   }
+  let ascii = true;
+  for (let i = at; i < at + n; i++) if (bytes[i] > 127 || bytes[i] === 0) ascii = false;
   const s = text(n);
   if (ascii) topicCache[slot] = s;
   return s;
+}
+
+// The last view handed out, given again when the next one would cover the same bytes: a packet that
+// was gathered from fragments lies at the start of the reader's buffer each time, so a stream of
+// same-size messages costs no view object per message. (Views of whole packets in a chunk differ.)
+let lastView = new Uint8Array(0);
+
+function view(from: number, to: number): Uint8Array {
+  const v = lastView;
+  if (v.buffer === b.buffer && v.byteOffset === b.byteOffset + from && v.length === to - from) return v;
+  return (lastView = b.subarray(from, to));
 }
 
 /** MQTT 5 reason code check: the code must exist and be allowed on this packet type (spec 2.4). */
@@ -170,7 +179,7 @@ function publish(o: any, flags: number, v5: boolean): void {
   } else if (topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
     fail(TOPIC_NAME_INVALID, 'wildcard in a PUBLISH topic'); // [MQTT-3.3.2-2]
   }
-  o.payload = b.subarray(p, e);
+  o.payload = view(p, e);
   p = e;
 }
 

@@ -41,12 +41,32 @@ function varint(v: number): void {
   } while (v > 0);
 }
 
-/** A UTF-8 string with its 2-byte length; in the writing pass the length is filled in after the text. */
+// UTF-8 lengths of the last few strings, by value: a board publishes to the same few topics, and both
+// passes need the length. Measuring a 30-char topic costs as much as the rest of a PUBLISH.
+const lengthOf: string[] = ['', '', '', ''];
+const lengthIs = [0, 0, 0, 0];
+let lengthNext = 0;
+
+function strLength(s: string): number {
+  for (let i = 0; i < 4; i++) if (lengthOf[i] === s) return lengthIs[i];
+  const n = utf8Length(s);
+  lengthOf[lengthNext] = s;
+  lengthIs[lengthNext] = n;
+  lengthNext = (lengthNext + 1) & 3;
+  return n;
+}
+
+/** A UTF-8 string with its 2-byte length. ASCII (UTF-8 length = string length) takes a plain copy loop. */
 function str(s: string): void {
-  if (!out) { at += 2 + utf8Length(s); return; }
-  const end = utf8Write(s, out, at + 2);
-  u16(end - at - 2);
-  at = end;
+  const n = strLength(s);
+  if (!out) { at += 2 + n; return; }
+  u16(n);
+  if (n === s.length) { // locals: the loop would otherwise reload and recheck the module-level out and at per char
+    const o = out, a = at | 0; // | 0: an int32 to TurboFan, or o[a + i] converts a float index per char
+    for (let i = 0; i < n; i++) o[a + i] = s.charCodeAt(i);
+    at = a + n;
+  }
+  else at = utf8Write(s, out, at);
 }
 
 /** Raw bytes, or a string as UTF-8, without a length prefix (a PUBLISH payload). */

@@ -114,7 +114,9 @@ export class PacketReader {
       grown.set(this.held.subarray(0, this.heldLength));
       this.held = grown;
     }
-    this.held.set(bytes.subarray(from, to), this.heldLength);
+    const held = this.held;
+    if (to - from > 64) held.set(bytes.subarray(from, to), this.heldLength);
+    else for (let i = from, j = this.heldLength; i < to; i++, j++) held[j] = bytes[i]; // no view object per chunk
     this.heldLength = need;
   }
 
