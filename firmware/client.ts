@@ -31,34 +31,34 @@ export class MqttClient {
   attempts = 0;
   reconnects = 0;
   readonly session: Session;
-  private readonly platform: Platform;
-  private readonly url: BrokerUrl;
-  private readonly options: ClientOptions;
-  private listeners: { [event: string]: Listener[] } = {};
-  private socket: PlatformSocket | null = null;
-  private timer: unknown = null;
-  private ended = false;
-  private link = 0;
+  private readonly _platform: Platform;
+  private readonly _url: BrokerUrl;
+  private readonly _options: ClientOptions;
+  private _listeners: { [event: string]: Listener[] } = {};
+  private _socket: PlatformSocket | null = null;
+  private _timer: unknown = null;
+  private _ended = false;
+  private _link = 0;
   /** Subscriptions to make again when the broker has no session for us. */
-  private subscriptions: Subscription[] = [];
-  /** Subscribe requests made while offline, sent after the next CONNACK. */
-  private waiting: Array<[Subscription[], Properties | undefined, Callback | undefined]> = [];
+  private _subscriptions: Subscription[] = [];
+  /** Subscribe (list of subscriptions) and unsubscribe (list of filters) requests made while offline, sent after the next CONNACK. */
+  private _waiting: Array<[Subscription[] | string[], Properties | undefined, Callback | undefined]> = [];
 
   constructor(platform: Platform, url: BrokerUrl, options: ClientOptions) {
-    this.platform = platform;
-    this.url = url;
-    this.options = options;
+    this._platform = platform;
+    this._url = url;
+    this._options = options;
     // as MQTT.js does, the options object is the session's too (with a client id made up if absent)
     options.clientId = options.clientId || 'sparrow_' + Math.floor(platform.random() * 0xffffff).toString(16);
     this.session = new Session(options as SessionOptions, {
-      write: (bytes, n) => { if (this.socket) this.socket.write(bytes, n); },
-      event: (name, a, b, c) => this.sessionEvent(name, a, b, c),
+      write: (bytes, n) => { if (this._socket) this._socket.write(bytes, n); },
+      event: (name, a, b, c) => this._sessionEvent(name, a, b, c),
     });
-    this.schedule(0, () => this.open());
+    this._schedule(0, () => this._open());
   }
 
   on(event: string, listener: Listener): this {
-    (this.listeners[event] || (this.listeners[event] = [])).push(listener);
+    (this._listeners[event] || (this._listeners[event] = [])).push(listener);
     return this;
   }
 
@@ -66,8 +66,8 @@ export class MqttClient {
   publish(topic: string, payload: Payload, options?: PublishOptions | Callback, cb?: Callback): this {
     if (typeof options === 'function') { cb = options; options = undefined; }
     const o = options || {};
-    this.session.publish(topic, payload, o.qos || 0, !!o.retain, o.properties, cb, this.platform.now());
-    this.arm();
+    this.session.publish(topic, payload, o.qos || 0, !!o.retain, o.properties, cb, this._platform.now());
+    this._arm();
     return this;
   }
 
@@ -78,150 +78,162 @@ export class MqttClient {
     const list = typeof filters === 'string' ? [filters] : filters;
     const subs: Subscription[] = [];
     for (let i = 0; i < list.length; i++) subs.push({ topic: list[i], qos: o.qos || 0 });
-    for (let i = 0; i < subs.length; i++) this.remember(subs[i]);
-    this.sendSubscribe(subs, o.properties, cb);
+    for (let i = 0; i < subs.length; i++) this._remember(subs[i]);
+    this._sendRequest(subs, o.properties, cb && ((error, granted) => {
+      const codes = (granted || []) as number[];
+      cb(error, subs.map((s, i) => ({ topic: s.topic, qos: codes[i] === undefined ? 128 : codes[i] })));
+    }));
     return this;
   }
 
   unsubscribe(filters: string | string[], cb?: Callback): this {
     const list = typeof filters === 'string' ? [filters] : filters;
-    this.subscriptions = this.subscriptions.filter((s) => list.indexOf(s.topic) < 0);
-    if (this.session.state === ONLINE) this.session.unsubscribe(list, undefined, cb, this.platform.now());
-    else if (cb) cb(null);
-    this.arm();
+    this._subscriptions = this._subscriptions.filter((s) => list.indexOf(s.topic) < 0);
+    this._sendRequest(list, undefined, cb);
     return this;
   }
 
   /** Disconnects cleanly (the broker drops the will) and stops reconnecting. */
   end(cb?: () => void): this {
-    this.ended = true;
-    this.link++;
-    this.session.disconnect(0, this.platform.now());
-    this.clearTimer();
-    const socket = this.socket;
-    this.socket = null;
+    this._ended = true;
+    this._link++;
+    this.session.disconnect(0, this._platform.now());
+    this._clearTimer();
+    const socket = this._socket;
+    this._socket = null;
     if (socket) socket.end();
     this.connected = false;
-    this.emit('close');
+    this._emit('close');
     if (cb) cb();
     return this;
   }
 
-  private emit(event: string, a?: unknown, b?: unknown, c?: unknown): void {
-    const list = this.listeners[event];
+  private _emit(event: string, a?: unknown, b?: unknown, c?: unknown): void {
+    const list = this._listeners[event];
     if (list) for (let i = 0; i < list.length; i++) list[i](a, b, c);
   }
 
-  private remember(sub: Subscription): void {
-    for (let i = 0; i < this.subscriptions.length; i++) {
-      if (this.subscriptions[i].topic === sub.topic) { this.subscriptions[i] = sub; return; }
+  private _remember(sub: Subscription): void {
+    for (let i = 0; i < this._subscriptions.length; i++) {
+      if (this._subscriptions[i].topic === sub.topic) { this._subscriptions[i] = sub; return; }
     }
-    this.subscriptions.push(sub);
+    this._subscriptions.push(sub);
   }
 
-  private sendSubscribe(subs: Subscription[], properties: Properties | undefined, cb: Callback | undefined): void {
-    if (this.session.state !== ONLINE) { this.waiting.push([subs, properties, cb]); return; } // sent on connect
-    this.session.subscribe(subs, properties, cb && ((error, granted) => {
-      const codes = (granted || []) as number[];
-      cb(error, subs.map((s, i) => ({ topic: s.topic, qos: codes[i] === undefined ? 128 : codes[i] })));
-    }), this.platform.now());
-    this.arm();
+  /**
+   * A SUBSCRIBE (a list of subscriptions) or an UNSUBSCRIBE (a list of filters), now or, while offline,
+   * after the next CONNACK: a persistent session must hear an unsubscribe made offline too.
+   */
+  private _sendRequest(list: Subscription[] | string[], properties: Properties | undefined, cb: Callback | undefined): void {
+    if (this.session.state !== ONLINE) { this._waiting.push([list, properties, cb]); return; }
+    const now = this._platform.now();
+    if (typeof list[0] === 'string') this.session.unsubscribe(list as string[], properties, cb, now);
+    else this.session.subscribe(list as Subscription[], properties, cb, now);
+    this._arm();
   }
 
   /** After CONNACK: the subscriptions the broker lost with the session, then the requests made while offline. */
-  private subscribeAgain(sessionPresent: boolean): void {
-    const waiting = this.waiting;
-    this.waiting = [];
+  private _subscribeAgain(sessionPresent: boolean): void {
+    const waiting = this._waiting;
+    this._waiting = [];
     if (!sessionPresent) {
+      // not those asked again below: each SUBSCRIBE makes the broker send its retained messages again
       const asked: string[] = [];
-      for (let i = 0; i < waiting.length; i++) for (let k = 0; k < waiting[i][0].length; k++) asked.push(waiting[i][0][k].topic);
-      const lost = this.subscriptions.filter((s) => asked.indexOf(s.topic) < 0);
-      if (lost.length) this.sendSubscribe(lost, undefined, undefined);
+      for (let i = 0; i < waiting.length; i++) for (let k = 0; k < waiting[i][0].length; k++) asked.push((waiting[i][0][k] as Subscription).topic);
+      const lost = this._subscriptions.filter((s) => asked.indexOf(s.topic) < 0);
+      if (lost.length) this._sendRequest(lost, undefined, undefined);
     }
-    for (let i = 0; i < waiting.length; i++) this.sendSubscribe(waiting[i][0], waiting[i][1], waiting[i][2]);
+    for (let i = 0; i < waiting.length; i++) this._sendRequest(waiting[i][0], waiting[i][1], waiting[i][2]);
   }
 
-  private open(): void {
-    if (this.ended) return;
+  private _open(): void {
+    if (this._ended) return;
     // events of a socket we have already given up on must not touch the session
-    const link = ++this.link;
+    const link = ++this._link;
     const handlers: SocketHandlers = {
-      open: () => { if (link === this.link) { this.session.start(this.platform.now()); this.arm(); } },
-      data: (chunk) => { if (link === this.link) { this.session.data(chunk, this.platform.now()); this.arm(); } },
-      close: (reason) => { if (link === this.link) this.lost(reason); },
+      open: () => { if (link === this._link) { this.session.start(this._platform.now()); this._arm(); } },
+      data: (chunk) => { if (link === this._link) { this.session.data(chunk, this._platform.now()); this._arm(); } },
+      close: (reason) => { if (link === this._link) this._lost(reason); },
     };
-    const u = this.url, secure = u.protocol === 'mqtts' || u.protocol === 'wss';
+    const u = this._url, secure = u.protocol === 'mqtts' || u.protocol === 'wss';
     const target = { host: u.host, port: u.port, tls: secure };
+    // the CONNACK timeout covers the TCP, TLS and WebSocket handshakes too: an ESP32 may never report a lost SYN
+    this._schedule(this._options.connectTimeout || 30000, () => {
+      const socket = this._socket;
+      if (socket) socket.end();
+      this._lost('connect timeout');
+    });
     try {
-      this.socket = u.protocol === 'ws' || u.protocol === 'wss'
-        ? connectWebSocket(this.platform, target, u.path, handlers)
-        : this.platform.connect(target, handlers);
+      const socket = __WS__ && (u.protocol === 'ws' || u.protocol === 'wss')
+        ? connectWebSocket(this._platform, target, u.path, handlers)
+        : this._platform.connect(target, handlers);
+      if (link === this._link) this._socket = socket; // else it closed already, inside connect()
     } catch (e) {
       // Linux Espruino throws for a refused port or an unknown host; ESP32 reports it later by close()
-      this.socket = null;
-      this.lost('connect failed: ' + ((e as { message?: string }).message || e));
+      this._socket = null;
+      this._lost('connect failed: ' + ((e as { message?: string }).message || e));
     }
   }
 
-  private lost(reason: string): void {
-    this.link++;
+  private _lost(reason: string): void {
+    this._link++;
     const wasConnected = this.connected;
-    this.socket = null;
+    this._socket = null;
     this.connected = false;
     this.session.stop();
-    this.clearTimer();
-    this.emit('close', reason);
-    if (wasConnected) this.emit('offline', reason);
-    if (this.ended) return;
-    const base = this.options.reconnectPeriod === undefined ? 1000 : this.options.reconnectPeriod;
+    this._clearTimer();
+    this._emit('close', reason);
+    if (wasConnected) this._emit('offline', reason);
+    if (this._ended) return;
+    const base = this._options.reconnectPeriod === undefined ? 1000 : this._options.reconnectPeriod;
     if (!base) return;
     // full jitter (a uniform delay below a ceiling that doubles per attempt) spreads a fleet's reconnects
-    const ceiling = Math.min(this.options.reconnectPeriodMax || 60000, base * Math.pow(2, this.attempts));
+    const ceiling = Math.min(this._options.reconnectPeriodMax || 60000, base * Math.pow(2, this.attempts));
     this.attempts++;
     this.reconnecting = true;
-    this.schedule(this.platform.random() * ceiling, () => {
+    this._schedule(this._platform.random() * ceiling, () => {
       this.reconnects++;
-      this.emit('reconnect');
-      this.open();
+      this._emit('reconnect');
+      this._open();
     });
   }
 
-  private sessionEvent(name: string, a: unknown, b: unknown, c: unknown): void {
+  private _sessionEvent(name: string, a: unknown, b: unknown, c: unknown): void {
     if (name === 'connect') {
       this.connected = true;
       this.reconnecting = false;
       this.attempts = 0;
-      this.subscribeAgain(!!(a as { sessionPresent?: boolean }).sessionPresent);
-      this.emit('connect', a);
+      this._subscribeAgain(!!(a as { sessionPresent?: boolean }).sessionPresent);
+      this._emit('connect', a);
     } else if (name === 'close') {
-      const socket = this.socket;
+      const socket = this._socket;
       if (socket) socket.end();
-      this.lost(a as string);
+      this._lost(a as string);
     } else if (name === 'error') {
-      this.emit('error', a as SessionError);
+      this._emit('error', a as SessionError);
     } else {
-      this.emit(name, a, b, c);
+      this._emit(name, a, b, c);
     }
   }
 
   /** Keeps one timeout armed at the session's next deadline (keepalive, CONNACK timeout). */
-  private arm(): void {
+  private _arm(): void {
     const deadline = this.session.deadline();
-    if (!deadline || !this.socket) return;
-    this.schedule(Math.max(0, deadline - this.platform.now()), () => {
-      this.session.tick(this.platform.now());
-      this.arm();
+    if (!deadline || !this._socket) return;
+    this._schedule(Math.max(0, deadline - this._platform.now()), () => {
+      this.session.tick(this._platform.now());
+      this._arm();
     });
   }
 
-  private schedule(ms: number, fn: () => void): void {
-    this.clearTimer();
-    this.timer = this.platform.setTimeout(() => { this.timer = null; fn(); }, ms);
+  private _schedule(ms: number, fn: () => void): void {
+    this._clearTimer();
+    this._timer = this._platform.setTimeout(() => { this._timer = null; fn(); }, ms);
   }
 
-  private clearTimer(): void {
-    if (this.timer !== null) this.platform.clearTimeout(this.timer);
-    this.timer = null;
+  private _clearTimer(): void {
+    if (this._timer !== null) this._platform.clearTimeout(this._timer);
+    this._timer = null;
   }
 }
 

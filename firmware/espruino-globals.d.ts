@@ -7,4 +7,10 @@ declare const console: { log(...values: unknown[]): void };
 declare namespace E {
   /** Bytes to a string of one char per byte; the result shares memory with a flat array. */
   function toString(...values: unknown[]): string;
+  /** A hard reset, as if the reset pin were toggled: the saved code runs again and onInit is called. */
+  function reboot(): void;
 }
+/** Espruino's `process` has memory() (JsVars: free, usage, total, ...); the bundle check allows only that member. */
+declare const process: { memory(): { free: number; usage: number; total: number } };
+/** A pin may be given by its name ("D34"), as Espruino resolves strings to pins. */
+declare function analogRead(pin: Pin | string): number;

@@ -1,7 +1,7 @@
-// The Platform on Espruino's own globals: net/tls sockets, setTimeout, getTime, console.
+// The Platform on Espruino's own globals: net/tls sockets, setTimeout, getTime, console, Storage, Wifi.
 // Socket facts (shared/ESPRUINO.md): data arrives as strings (one char per byte, up to 536 per event);
 // write() takes only strings; E.toString(u8) shares memory with the array it reads.
-import type { Platform } from './platform';
+import type { Platform, PlatformWifi } from './platform';
 
 export function espruinoPlatform(): Platform {
   return {
@@ -24,5 +24,30 @@ export function espruinoPlatform(): Platform {
     clearTimeout: (handle) => clearTimeout(handle as number),
     random: () => Math.random(),
     log: (line) => console.log(line),
+  };
+}
+
+/** The platform plus what the sensor application needs; apart, so that the library bundle does not carry it. */
+export function espruinoAppPlatform(): Platform {
+  const platform = espruinoPlatform(), storage = require('Storage');
+  platform.storage = { read: (name) => storage.read(name), write: (name, text) => { storage.write(name, text); } };
+  platform.wifi = wifi();
+  // not every chip has the on-chip sensor (newer ESP32 variants lack it)
+  platform.sensors = E.getTemperature ? { temperature: () => E.getTemperature() } : {};
+  platform.analog = (pin) => analogRead(pin);
+  platform.memory = () => process.memory();
+  platform.reboot = () => E.reboot();
+  platform.serial = () => getSerial();
+  return platform;
+}
+
+/** The Wi-Fi station, or undefined on a board without the Wifi module (Linux builds, wired boards). */
+function wifi(): PlatformWifi | undefined {
+  let w: any;
+  try { w = require('Wifi'); } catch (e) { return undefined; }
+  return {
+    // the callback reports only a wrong password; other failures retry inside the module
+    connect: (ssid, password, cb) => { w.connect(ssid, { password: password }, (error: string | null) => cb(error || undefined)); },
+    status: () => w.getDetails().status,
   };
 }

@@ -33,4 +33,35 @@ export interface Platform {
   random(): number;
   /** A line for the console (the USB monitor reads these). */
   log(line: string): void;
+
+  // What the sensor application (firmware/app) needs beyond the client. All optional: the library
+  // alone needs none of them, and a platform without one tells the app what the board lacks.
+
+  /** Small named text files that survive a reset (Espruino's Storage); the app keeps its config here. */
+  storage?: PlatformStorage;
+  /** Wi-Fi station; absent where the network is already up (the simulator, a wired board). */
+  wifi?: PlatformWifi;
+  /** Sensors sampled by the app, by name; each name becomes a topic level (`<prefix>/<id>/<name>`). */
+  sensors?: { [name: string]: () => number };
+  /** An analog input as a fraction of full scale (0..1), for the app's `pin` setting. */
+  analog?(pin: string): number;
+  /** JsVars free and in total (process.memory()). */
+  memory?(): { free: number; total: number };
+  /** Resets the board (E.reboot()); absent where only the app itself can be restarted. */
+  reboot?(): void;
+  /** A stable identifier of the chip (getSerial()), for the default device id. */
+  serial?(): string;
+}
+
+export interface PlatformStorage {
+  /** The file's text, or undefined when there is no such file. */
+  read(name: string): string | undefined;
+  write(name: string, text: string): void;
+}
+
+export interface PlatformWifi {
+  /** Joins a network; `cb` gets an error text, or nothing once the station has an address. */
+  connect(ssid: string, password: string, cb: (error?: string) => void): void;
+  /** The station's state as the board names it: "connected", "connecting", "off", "wrong_password", ... */
+  status(): string;
 }

@@ -8,5 +8,7 @@ declare const __MQTT5__: boolean;
 declare const __QOS2__: boolean;
 /** Server side of the codec: encode CONNACK/SUBACK/..., decode CONNECT/SUBSCRIBE/... (broker, tests). */
 declare const __SERVER__: boolean;
+/** MQTT over WebSocket (ws://, wss://): the client-side RFC 6455 framing in firmware/transports/websocket. */
+declare const __WS__: boolean;
 /** Name of the profile the bundle was built with ("small", "full" or "node"), for boot lines and telemetry. */
 declare const __PROFILE__: string;

@@ -10,12 +10,29 @@ export interface BrokerUrl {
 
 const DEFAULT_PORTS: { [protocol: string]: number } = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
 
-/** Parses a broker URL; returns null when it is not one. */
+/**
+ * Parses a broker URL; returns null when it is not one. Written with indexOf, not a regular expression:
+ * Espruino's regex engine fails on alternation and optional groups (`/^(mqtts?|wss?):/` finds nothing).
+ */
 export function parseBrokerUrl(url: string): BrokerUrl | null {
-  const m = /^(mqtts?|wss?):\/\/(\[[^\]]+\]|[^:/?#]+)(?::(\d+))?(\/[^?#]*)?$/.exec(url);
-  if (!m) return null;
-  const port = m[3] ? parseInt(m[3], 10) : DEFAULT_PORTS[m[1]];
-  if (!(port > 0 && port < 65536)) return null;
-  const host = m[2].charAt(0) === '[' ? m[2].substring(1, m[2].length - 1) : m[2];
-  return { protocol: m[1] as BrokerUrl['protocol'], host: host, port: port, path: m[4] || (m[1].charAt(0) === 'w' ? '/mqtt' : '') };
+  const colon = url.indexOf('://');
+  const protocol = url.substring(0, colon);
+  if (colon < 0 || !DEFAULT_PORTS[protocol]) return null;
+  let rest = url.substring(colon + 3);
+  let slash = rest.indexOf('/');
+  if (slash < 0) slash = rest.length;
+  const path = rest.substring(slash);
+  rest = rest.substring(0, slash);
+  let host = rest, port = DEFAULT_PORTS[protocol];
+  const bracket = rest.lastIndexOf(']');
+  const portColon = rest.lastIndexOf(':');
+  if (portColon > bracket) {
+    const digits = rest.substring(portColon + 1);
+    port = parseInt(digits, 10);
+    if (String(port) !== digits || port < 1 || port > 65535) return null;
+    host = rest.substring(0, portColon);
+  }
+  if (host.charAt(0) === '[' && host.charAt(host.length - 1) === ']') host = host.substring(1, host.length - 1);
+  if (!host || /* no user info, query or fragment */ (host + path).indexOf('@') >= 0 || (host + path).indexOf('?') >= 0 || (host + path).indexOf('#') >= 0) return null;
+  return { protocol: protocol as BrokerUrl['protocol'], host: host, port: port, path: path || (protocol.charAt(0) === 'w' ? '/mqtt' : '') };
 }

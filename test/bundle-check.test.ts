@@ -48,6 +48,9 @@ describe('checkBundle', () => {
     }
     assert.deepEqual(checkBundle('var m = new Map();', 'm.js'), ['missing-global: Map at m.js:1:13']);
     assert.deepEqual(rules('function f(Symbol) { return Symbol + x.Promise + {Set: 1}.Set; }'), []);
+    // Espruino's process has memory(), and nothing Node code reaches for
+    assert.deepEqual(rules('var free = process.memory().free;'), []);
+    for (const code of ['process.nextTick(f)', 'process.env.DEBUG', 'var p = process;', 'process[m]()']) rejects(code, 'missing-global');
   });
 
   it('missing-static: rejects Array.from/of, typed array from/of, Number.isInteger, Math.imul', () => {
@@ -67,6 +70,19 @@ describe('checkBundle', () => {
 
   it('fromCharCode-apply: rejects String.fromCharCode.apply', () => {
     rejects('String.fromCharCode.apply(null, a)', 'fromCharCode-apply');
+  });
+
+  // the next two were found by running the bundle on Espruino 2v29's Linux build
+  it('length-assignment: rejects assigning an array\'s length ("Assignment to a constant" on Espruino)', () => {
+    rejects('a.length = 0;', 'length-assignment');
+    rejects('a.length = b.length = 0;', 'length-assignment');
+    assert.deepEqual(rules('var n = a.length; a.splice(0); a = [];'), []);
+  });
+
+  it('regex: rejects regular expression literals and RegExp (alternation and optional groups match nothing on Espruino)', () => {
+    rejects('var m = /^(mqtts?|wss?):/.exec(u);', 'regex');
+    rejects('var r = new RegExp("a|b");', 'regex');
+    assert.deepEqual(rules('var i = u.indexOf("://");'), []);
   });
 
   it('label: rejects labeled statements', () => {

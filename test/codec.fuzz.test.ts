@@ -216,7 +216,7 @@ describe('codec fuzzing (PacketReader on hostile input)', function () {
   }
 
   describe('bounded time and memory', () => {
-    const held = (r: PacketReader) => r as unknown as { held: Uint8Array; heldLength: number };
+    const held = (r: PacketReader) => r as unknown as { _held: Uint8Array; _heldLength: number };
 
     it('a 4-byte remaining length announcing ~256 MB fails at once with 0x95 (packet too large) under a small maxPacketSize, buffering nothing', () => {
       for (const v of VERSIONS) {
@@ -225,12 +225,12 @@ describe('codec fuzzing (PacketReader on hostile input)', function () {
         const start = process.hrtime.bigint();
         const error = reader.push(header, () => { throw new Error('no packet expected'); });
         assert.equal(error && error.reasonCode, 0x95);
-        assert.equal(held(reader).heldLength, 0);
-        assert.equal(held(reader).held.length, 256, 'the reader grew its buffer');
+        assert.equal(held(reader)._heldLength, 0);
+        assert.equal(held(reader)._held.length, 256, 'the reader grew its buffer');
         // what follows the header is neither buffered nor scanned
         const flood = new Uint8Array(4 << 20);
         assert.equal(reader.push(flood, () => undefined), error);
-        assert.equal(held(reader).held.length, 256);
+        assert.equal(held(reader)._held.length, 256);
         assert.ok(Number(process.hrtime.bigint() - start) / 1e6 < 50, 'took too long');
       }
     });
@@ -239,10 +239,10 @@ describe('codec fuzzing (PacketReader on hostile input)', function () {
       const reader = new PacketReader({ protocolVersion: 5, maxPacketSize: 1024 });
       const header = [0x30, 0xff, 0xff, 0xff];
       for (const b of header) assert.equal(reader.push(Uint8Array.of(b), () => undefined), null);
-      assert.ok(held(reader).heldLength <= header.length);
+      assert.ok(held(reader)._heldLength <= header.length);
       const error = reader.push(Uint8Array.of(0x7f), () => undefined);
       assert.equal(error && error.reasonCode, 0x95);
-      assert.equal(held(reader).held.length, 256);
+      assert.equal(held(reader)._held.length, 256);
     });
 
     it('a remaining length with a continuation bit on its 4th byte fails at once with 0x81 (malformed), without waiting for a 5th', () => {
@@ -275,7 +275,7 @@ describe('codec fuzzing (PacketReader on hostile input)', function () {
         assert.equal(reader.push(bytes.subarray(i, i + 100), (p) => { got += (p as { payload: Uint8Array }).payload.length; }), null);
       }
       assert.equal(got, 5000);
-      assert.ok(held(reader).held.length < 2 * bytes.length);
+      assert.ok(held(reader)._held.length < 2 * bytes.length);
       // encode's contract used above: a too-small buffer is left alone and the size needed comes back negated
       assert.equal(encode(packet, 4, new Uint8Array(10), 0), -bytes.length);
     });

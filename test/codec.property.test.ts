@@ -29,7 +29,7 @@ function readAll(chunks: Uint8Array[], v: number, asString = false): DecodedPack
     const error = asString ? reader.pushString(byteString(c), onPacket) : reader.push(c, onPacket);
     if (error) throw new Error('decode error 0x' + error.reasonCode.toString(16) + ': ' + error.message);
   }
-  assert.equal((reader as unknown as { heldLength: number }).heldLength, 0, 'bytes left over after the last packet');
+  assert.equal((reader as unknown as { _heldLength: number })._heldLength, 0, 'bytes left over after the last packet');
   return packets;
 }
 

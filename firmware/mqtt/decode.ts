@@ -95,7 +95,7 @@ function topicString(): string {
 // The last view handed out, given again when the next one would cover the same bytes: a packet that
 // was gathered from fragments lies at the start of the reader's buffer each time, so a stream of
 // same-size messages costs no view object per message. (Views of whole packets in a chunk differ.)
-let lastView = new Uint8Array(0);
+let lastView: Uint8Array = new Uint8Array(0);
 
 function view(from: number, to: number): Uint8Array {
   const v = lastView;

@@ -25,16 +25,16 @@ export class PacketReader {
   maxPacketSize: number;
   /** The error that ended this stream; every later push returns it. */
   error: DecodeError | null = null;
-  private held: Uint8Array;
-  private heldLength = 0;
-  private scratch: Uint8Array | null = null;
-  private packets: { [type: number]: any } = {};
+  private _held: Uint8Array;
+  private _heldLength = 0;
+  private _scratch: Uint8Array | null = null;
+  private _packets: { [type: number]: any } = {};
 
   constructor(options?: PacketReaderOptions) {
     const o = options || {};
     this.protocolVersion = o.protocolVersion || 4;
     this.maxPacketSize = o.maxPacketSize || MAX_REMAINING_LENGTH + 5;
-    this.held = new Uint8Array(o.bufferSize || 256);
+    this._held = new Uint8Array(o.bufferSize || 256);
   }
 
   /**
@@ -43,85 +43,85 @@ export class PacketReader {
    * Exceptions thrown by `onPacket` pass through unchanged.
    */
   push(chunk: Uint8Array, onPacket: PacketHandler): DecodeError | null {
-    return this.feed(chunk, chunk.length, onPacket);
+    return this._feed(chunk, chunk.length, onPacket);
   }
 
   /** Feeds a socket string (one char per byte, as Espruino delivers them), copied into a reused buffer. */
   pushString(chunk: string, onPacket: PacketHandler): DecodeError | null {
     const n = chunk.length;
-    let s = this.scratch;
-    if (!s || s.length < n) s = this.scratch = new Uint8Array(n < 536 ? 536 : n);
+    let s = this._scratch;
+    if (!s || s.length < n) s = this._scratch = new Uint8Array(n < 536 ? 536 : n);
     for (let i = 0; i < n; i++) s[i] = chunk.charCodeAt(i);
-    return this.feed(s, n, onPacket);
+    return this._feed(s, n, onPacket);
   }
 
   /** Drops any partial packet and the error, for a new connection. */
   reset(protocolVersion?: number): void {
-    this.heldLength = 0;
+    this._heldLength = 0;
     this.error = null;
     if (protocolVersion) this.protocolVersion = protocolVersion;
   }
 
-  private feed(bytes: Uint8Array, end: number, onPacket: PacketHandler): DecodeError | null {
+  private _feed(bytes: Uint8Array, end: number, onPacket: PacketHandler): DecodeError | null {
     if (this.error) return this.error;
     try {
-      let pos = this.heldLength ? this.complete(bytes, end, onPacket) : 0;
+      let pos = this._heldLength ? this._complete(bytes, end, onPacket) : 0;
       while (pos < end) {
-        const total = this.packetLength(bytes, pos, end);
+        const total = this._packetLength(bytes, pos, end);
         if (total < 0 || pos + total > end) {
-          this.hold(bytes, pos, end);
+          this._hold(bytes, pos, end);
           return null;
         }
-        this.deliver(bytes, pos, pos + total, onPacket);
+        this._deliver(bytes, pos, pos + total, onPacket);
         pos += total;
       }
       return null;
     } catch (e) {
       if (!isDecodeError(e)) throw e;
-      this.heldLength = 0;
+      this._heldLength = 0;
       return (this.error = e);
     }
   }
 
   /** Adds bytes to the held partial packet; delivers it once whole. Returns how many bytes it used. */
-  private complete(bytes: Uint8Array, end: number, onPacket: PacketHandler): number {
+  private _complete(bytes: Uint8Array, end: number, onPacket: PacketHandler): number {
     let used = 0;
-    let total = this.packetLength(this.held, 0, this.heldLength);
+    let total = this._packetLength(this._held, 0, this._heldLength);
     // the header itself may be split: take bytes one by one until its length can be read
     while (total < 0 && used < end) {
-      this.hold(bytes, used, used + 1);
+      this._hold(bytes, used, used + 1);
       used++;
-      total = this.packetLength(this.held, 0, this.heldLength);
+      total = this._packetLength(this._held, 0, this._heldLength);
     }
     if (total < 0) return used;
-    const take = Math.min(total - this.heldLength, end - used);
-    this.hold(bytes, used, used + take);
+    const take = Math.min(total - this._heldLength, end - used);
+    this._hold(bytes, used, used + take);
     used += take;
-    if (this.heldLength === total) {
-      this.heldLength = 0;
-      this.deliver(this.held, 0, total, onPacket);
+    if (this._heldLength === total) {
+      this._heldLength = 0;
+      this._deliver(this._held, 0, total, onPacket);
     }
     return used;
   }
 
   /** Appends bytes[from..to) to the held bytes, growing the buffer when a larger packet needs it. */
-  private hold(bytes: Uint8Array, from: number, to: number): void {
-    const need = this.heldLength + to - from;
-    if (need > this.held.length) {
-      let size = this.held.length * 2;
+  private _hold(bytes: Uint8Array, from: number, to: number): void {
+    const need = this._heldLength + to - from;
+    if (need > this._held.length) {
+      let size = this._held.length * 2;
       while (size < need) size *= 2;
       const grown = new Uint8Array(size);
-      grown.set(this.held.subarray(0, this.heldLength));
-      this.held = grown;
+      grown.set(this._held.subarray(0, this._heldLength));
+      this._held = grown;
     }
-    const held = this.held;
-    if (to - from > 64) held.set(bytes.subarray(from, to), this.heldLength);
-    else for (let i = from, j = this.heldLength; i < to; i++, j++) held[j] = bytes[i]; // no view object per chunk
-    this.heldLength = need;
+    const held = this._held;
+    if (to - from > 64) held.set(bytes.subarray(from, to), this._heldLength);
+    else for (let i = from, j = this._heldLength; i < to; i++, j++) held[j] = bytes[i]; // no view object per chunk
+    this._heldLength = need;
   }
 
   /** Whole length of the packet starting at `pos`, or -1 while its fixed header is incomplete. */
-  private packetLength(bytes: Uint8Array, pos: number, end: number): number {
+  private _packetLength(bytes: Uint8Array, pos: number, end: number): number {
     let length = 0, m = 1;
     for (let i = 1; i <= 4; i++) {
       if (pos + i >= end) return -1;
@@ -137,10 +137,10 @@ export class PacketReader {
     return fail(MALFORMED_PACKET, 'remaining length longer than 4 bytes'); // [MQTT-1.5.5-1]
   }
 
-  private deliver(bytes: Uint8Array, start: number, end: number, onPacket: PacketHandler): void {
+  private _deliver(bytes: Uint8Array, start: number, end: number, onPacket: PacketHandler): void {
     const type = bytes[start] >> 4;
-    let o = this.packets[type];
-    if (!o) o = this.packets[type] = { cmd: CMD_NAMES[type] };
+    let o = this._packets[type];
+    if (!o) o = this._packets[type] = { cmd: CMD_NAMES[type] };
     let bodyStart = start + 2;
     while (bytes[bodyStart - 1] & 128) bodyStart++;
     const level = decodeInto(o, bytes, start, bodyStart, end, this.protocolVersion);

@@ -4,14 +4,31 @@
 // run of bytes in the area. Records leave mostly in order (acks come in order), so the area is a ring;
 // a record freed out of order leaves a gap that is squeezed out only when space runs short.
 
-/** Named states of an outgoing message (coreMQTT style); FREE marks a slot that holds nothing. */
-export const FREE = 0, QUEUED = 1, AWAIT_PUBACK = 2, AWAIT_PUBREC = 3, AWAIT_PUBCOMP = 4;
+/**
+ * Named states of an outgoing message (coreMQTT style). FREE marks a slot that holds nothing;
+ * PUBREL_QUEUED is a QoS 2 message the broker PUBREC'd on an earlier link, whose PUBREL must be sent
+ * again on the next one before it can complete.
+ */
+export const FREE = 0, QUEUED = 1, AWAIT_PUBACK = 2, AWAIT_PUBREC = 3, AWAIT_PUBCOMP = 4, PUBREL_QUEUED = 5;
+
+/**
+ * The moves the protocol allows, as a bit set of target states per state. Back to QUEUED is the resend
+ * after a reconnect; AWAIT_PUBCOMP to itself answers a duplicate PUBREC [MQTT-4.3.3].
+ */
+const MOVES = [
+  1 << QUEUED,
+  1 << FREE | 1 << AWAIT_PUBACK | 1 << AWAIT_PUBREC,
+  1 << FREE | 1 << QUEUED,
+  1 << FREE | 1 << QUEUED | 1 << AWAIT_PUBCOMP,
+  1 << FREE | 1 << AWAIT_PUBCOMP | 1 << PUBREL_QUEUED,
+  1 << FREE | 1 << AWAIT_PUBCOMP,
+];
 
 export class MessageStore {
-  /** The byte area; record i occupies bytes[start[i] .. start[i] + length[i]). */
+  /** The byte area; record i occupies bytes[start[i] .. start[i] + lengths[i]). */
   readonly bytes: Uint8Array;
   readonly start: Int32Array;
-  readonly length: Int32Array;
+  readonly lengths: Int32Array;
   readonly ids: Uint16Array;
   readonly states: Uint8Array;
   readonly qos: Uint8Array;
@@ -20,13 +37,14 @@ export class MessageStore {
   /** Oldest slot, and the number of slots from it to the newest (gaps included). */
   head = 0;
   count = 0;
-  /** Live records (not FREE). */
+  /** Live records (not FREE), and the bytes they hold. */
   live = 0;
+  used = 0;
 
   constructor(areaBytes: number, slots: number) {
     this.bytes = new Uint8Array(areaBytes);
     this.start = new Int32Array(slots);
-    this.length = new Int32Array(slots);
+    this.lengths = new Int32Array(slots);
     this.ids = new Uint16Array(slots);
     this.states = new Uint8Array(slots);
     this.qos = new Uint8Array(slots);
@@ -38,54 +56,70 @@ export class MessageStore {
   }
 
   /**
-   * Reserves room for a record of `n` bytes at the end of the order; returns its slot, or -1 when
-   * neither a slot nor `n` contiguous bytes are free (after squeezing out gaps).
+   * Reserves room for a QUEUED record of `n` bytes at the end of the order; returns its slot, or -1
+   * when no slot or fewer than `n` bytes are free. Free bytes split by gaps or around the ring's ends
+   * are squeezed together first, so slot numbers of other records may change here, never elsewhere.
    */
   reserve(n: number): number {
-    const slots = this.states.length, cap = this.bytes.length;
-    if (this.count === slots && this.live < slots) this.compact();
-    if (this.count === slots || n > cap) return -1;
-    let at = this.freeAt(n);
-    if (at < 0 && this.live < this.count) {
-      this.compact();
-      at = this.freeAt(n);
+    const slots = this.states.length;
+    if (this.live === slots || this.used + n > this.bytes.length) return -1;
+    if (this.count === slots) this._compact();
+    let at = this._freeAt(n);
+    if (at < 0) {
+      this._compact();
+      at = this._freeAt(n);
     }
-    if (at < 0) return -1;
     const i = this.slot(this.count++);
     this.start[i] = at;
-    this.length[i] = n;
-    this.states[i] = QUEUED;
+    this.lengths[i] = n;
+    this.advance(i, QUEUED);
     this.live++;
+    this.used += n;
     return i;
   }
 
-  /** Frees a record; the ring's head moves past freed records so their bytes can be reused. */
-  free(i: number): void {
-    if (this.states[i] === FREE) return;
-    this.states[i] = FREE;
+  /**
+   * The one place a record's state moves. A move the protocol does not allow is a bug in the session,
+   * reported loudly. Moving to FREE releases the record; the ring's head moves past freed records so
+   * their bytes can be reused.
+   */
+  advance(i: number, to: number): void {
+    const states = this.states;
+    if (!((MOVES[states[i]] >> to) & 1)) throw new Error('illegal message state move ' + states[i] + '>' + to);
+    states[i] = to;
+    if (to) return;
+    this.callbacks[i] = undefined;
     this.live--;
-    while (this.count > 0 && this.states[this.head] === FREE) {
-      this.head = (this.head + 1) % this.states.length;
+    this.used -= this.lengths[i];
+    while (this.count > 0 && states[this.head] === FREE) {
+      this.head = (this.head + 1) % states.length;
       this.count--;
     }
     if (this.count === 0) this.head = 0;
   }
 
-  /** Slot of the live record with packet id `id` (and state in `mask` bits), or -1. */
+  /** Slot of the first live record, in publish order, with packet id `id` (any when negative) and a state in `mask`'s bits; -1 if none. */
   find(id: number, mask: number): number {
     for (let k = 0; k < this.count; k++) {
       const i = this.slot(k);
-      if (this.ids[i] === id && this.qos[i] > 0 && (1 << this.states[i]) & mask) return i;
+      if ((id < 0 || this.ids[i] === id) && (mask >> this.states[i]) & 1) return i;
     }
     return -1;
   }
 
+  /** Live records whose state is in `mask`'s bits. */
+  countIn(mask: number): number {
+    let n = 0;
+    for (let k = 0; k < this.count; k++) n += (mask >> this.states[this.slot(k)]) & 1;
+    return n;
+  }
+
   /** Where n contiguous bytes are free after the newest record, wrapping once; -1 if nowhere. */
-  private freeAt(n: number): number {
-    if (this.count === 0) return n <= this.bytes.length ? 0 : -1;
+  private _freeAt(n: number): number {
+    if (this.count === 0) return 0;
     const first = this.start[this.head];
     const lastSlot = this.slot(this.count - 1);
-    const end = this.start[lastSlot] + this.length[lastSlot];
+    const end = this.start[lastSlot] + this.lengths[lastSlot];
     if (end > first) {
       if (this.bytes.length - end >= n) return end;
       return first >= n ? 0 : -1;
@@ -98,7 +132,7 @@ export class MessageStore {
    * the newest record. Runs only when the store is full, in place: records slide down in address order,
    * then the part that had wrapped to the front is rotated behind the older part (three reversals).
    */
-  private compact(): void {
+  private _compact(): void {
     const order: number[] = [];
     for (let k = 0; k < this.count; k++) {
       const i = this.slot(k);
@@ -110,7 +144,7 @@ export class MessageStore {
     const b = this.bytes;
     let at = 0, wrapped = 0;
     for (let j = 0; j < byAddress.length; j++) {
-      const i = byAddress[j], from = this.start[i], n = this.length[i];
+      const i = byAddress[j], from = this.start[i], n = this.lengths[i];
       for (let x = 0; x < n; x++) b[at + x] = b[from + x];
       this.start[i] = at;
       at += n;
@@ -125,7 +159,7 @@ export class MessageStore {
     const meta: number[][] = [], callbacks: unknown[] = [];
     for (let j = 0; j < order.length; j++) {
       const i = order[j];
-      meta.push([this.start[i], this.length[i], this.ids[i], this.states[i], this.qos[i]]);
+      meta.push([this.start[i], this.lengths[i], this.ids[i], this.states[i], this.qos[i]]);
       callbacks.push(this.callbacks[i]);
     }
     for (let j = 0; j < this.states.length; j++) {
@@ -133,7 +167,7 @@ export class MessageStore {
       this.states[j] = m ? m[3] : FREE;
       this.callbacks[j] = callbacks[j];
       if (!m) continue;
-      this.start[j] = m[0]; this.length[j] = m[1]; this.ids[j] = m[2]; this.qos[j] = m[4];
+      this.start[j] = m[0]; this.lengths[j] = m[1]; this.ids[j] = m[2]; this.qos[j] = m[4];
     }
     this.head = 0;
     this.count = this.live = order.length;

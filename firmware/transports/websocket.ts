@@ -45,7 +45,8 @@ export function connectWebSocket(platform: Platform, target: ConnectTarget, path
         let i = 0;
         while (i < bytes.length && response.slice(-4) !== '\r\n\r\n') response += String.fromCharCode(bytes[i++]);
         if (response.slice(-4) !== '\r\n\r\n') return;
-        if (!/^HTTP\/1\.1 101/.test(response) || !/sec-websocket-protocol: *mqtt/i.test(response)) return fail('WebSocket upgrade refused: ' + response.split('\r\n')[0]);
+        // indexOf, not regular expressions: Espruino's regex engine is too weak to trust here
+        if (response.indexOf('HTTP/1.1 101') !== 0 || response.toLowerCase().indexOf('sec-websocket-protocol: mqtt') < 0) return fail('WebSocket upgrade refused: ' + response.split('\r\n')[0]);
         upgraded = true;
         handlers.open();
         bytes = bytes.subarray(i);

@@ -5,6 +5,9 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { freePort } from '../../host-sim/ports';
+
+export { freePort };
 
 export interface Mosquitto {
   port: number;
@@ -12,17 +15,6 @@ export interface Mosquitto {
   stop(): Promise<void>;
   /** Stops and starts again on the same port, keeping persisted sessions. */
   restart(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves when something accepts TCP connections on the port; rejects after `ms`. */

@@ -12,6 +12,9 @@ const TYPED_ARRAYS = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Arra
 const MISSING_GLOBALS = ['Map', 'Set', 'WeakMap', 'WeakSet', 'Symbol', 'BigInt', 'Promise', 'Proxy', 'Reflect',
   'TextEncoder', 'TextDecoder', 'Buffer', 'RangeError', 'process', 'globalThis'];
 
+/** Members of those globals that Espruino does have: `process.memory()` counts its JsVars. */
+const ESPRUINO_MEMBERS: { [global: string]: string[] } = { process: ['memory'] };
+
 /** Static members Espruino lacks, by global. */
 const MISSING_STATICS: { [global: string]: string[] } = { Array: ['from', 'of'], Number: ['isInteger'], Math: ['imul'] };
 for (const t of TYPED_ARRAYS) MISSING_STATICS[t] = ['from', 'of'];
@@ -51,7 +54,7 @@ export function checkBundle(code: string, name: string): string[] {
     switch (node.type) {
       case 'Identifier':
         if (node.name.length > MAX_IDENTIFIER) report('long-identifier', `${node.name.length} characters (Espruino truncates at ${MAX_IDENTIFIER})`, node);
-        if (isReference(node, parent) && isFree(node, MISSING_GLOBALS)) report('missing-global', node.name, node);
+        if (isReference(node, parent) && isFree(node, MISSING_GLOBALS) && !isEspruinoMember(node, parent)) report('missing-global', node.name, node);
         break;
       case 'MemberExpression': {
         const prop = propName(node);
@@ -92,6 +95,15 @@ export function checkBundle(code: string, name: string): string[] {
         break;
       case 'AssignmentExpression':
         if (node.left.type === 'Identifier' && isTyped(node.right as AnyNode)) owner(scope, node.left.name).typed.add(node.left.name);
+        // seen on Espruino 2v29: `a.length = 0` throws "Assignment to a constant"
+        if (node.left.type === 'MemberExpression' && propName(node.left) === 'length') report('length-assignment', 'assigning .length throws', node);
+        break;
+      case 'Literal':
+        // seen on Espruino 2v29: /^(mqtts?|wss?):/ matches nothing, and a bare `/` inside [...] ends the literal
+        if ((node as { regex?: unknown }).regex) report('regex', 'regular expressions are unreliable on Espruino', node);
+        break;
+      case 'NewExpression':
+        if (isFree(node.callee as AnyNode, ['RegExp'])) report('regex', 'regular expressions are unreliable on Espruino', node);
         break;
     }
   });
@@ -139,6 +151,12 @@ function passesAsSecondArgument(node: AnyNode, name: string): boolean {
     if (second && second.type === 'Identifier' && second.name === name) return true;
   }
   return children(node).some((c) => !isFunction(c) && passesAsSecondArgument(c, name));
+}
+
+/** `process.memory` and the like: a member Espruino has, of a global it otherwise lacks. */
+function isEspruinoMember(id: Identifier, parent: AnyNode | null): boolean {
+  const members = ESPRUINO_MEMBERS[id.name];
+  return !!members && !!parent && parent.type === 'MemberExpression' && parent.object === id && members.indexOf(propName(parent) || '') >= 0;
 }
 
 /** `a.b` and `a["b"]` give "b"; other computed members give null. */

@@ -29,6 +29,7 @@ function bundle(entry: string, define: Defines): string {
   const result = esbuild.buildSync({
     entryPoints: [entry], bundle: true, write: false, format: 'cjs', target: 'es2017',
     platform: 'neutral', external: ESPRUINO_MODULES, treeShaking: true, minifySyntax: true, define, logLevel: 'error',
+    mangleProps: /^_[a-z]/, // private members (firmware names them _x): short names cost the board fewer JsVars
     banner: { js: '(function () {' }, footer: { js: '})();' },
     tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, alwaysStrict: false } },
   });
