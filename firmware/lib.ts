@@ -19,5 +19,7 @@ exports.connect = (url: string, options?: ClientOptions) => connect(espruinoPlat
 exports.create = (platform: Platform) => ({
   connect: (url: string, options?: ClientOptions) => connect(platform, url, options),
 });
+/** The board's own platform, for wrapping (e.g. in require("sparrow-serial").serialPlatform). */
+exports.espruinoPlatform = espruinoPlatform;
 exports.encode = encode;
 exports.PacketReader = PacketReader;

@@ -1,9 +1,12 @@
-// Loads the built ES5 bundle from dist/ (what is flashed), evaluated once; each simulated board is an
-// instance made by the bundle's factory on its own platform.
+// Loads the built ES5 bundles from dist/ (what is flashed), evaluated once; each simulated board is an
+// instance made by the bundle's factory on its own platform: the library's `create` (a client), or
+// the firmware image's `createApp` (the whole sensor application).
 import * as fs from 'fs';
 import * as path from 'path';
+import type { App } from '../firmware/app/app';
 import type { ClientOptions, MqttClient } from '../firmware/client';
 import type { Platform } from '../firmware/platform';
+import type { serialPlatform } from '../firmware/transports/serial';
 
 export interface SparrowBundle {
   VERSION: string;
@@ -11,11 +14,23 @@ export interface SparrowBundle {
   create(platform: Platform): { connect(url: string, options?: ClientOptions): MqttClient };
 }
 
-const loaded: { [file: string]: SparrowBundle } = {};
+/** What the serial-line module (dist/espruino/sparrow-serial.*.js) exports. */
+export interface SerialBundle {
+  serialPlatform: typeof serialPlatform;
+}
 
-/** Path of a library bundle in dist/espruino; fails with the command to run when it was not built. */
-export function bundlePath(profile: 'small' | 'full'): string {
-  const file = path.join(packageRoot(), 'dist', 'espruino', 'sparrow-mqtt.' + profile + '.js');
+/** What the firmware image (firmware/main.ts) exports when it is evaluated with `exports`. */
+export interface FirmwareImage {
+  VERSION: string;
+  PROFILE: string;
+  createApp(platform: Platform): App;
+}
+
+const loaded: { [file: string]: unknown } = {};
+
+/** Path of a bundle in dist/espruino (the library by default); fails with the command to run when it was not built. */
+export function bundlePath(profile: 'small' | 'full', name: 'sparrow-mqtt' | 'firmware' | 'sparrow-serial' = 'sparrow-mqtt'): string {
+  const file = path.join(packageRoot(), 'dist', 'espruino', name + '.' + profile + '.js');
   if (!fs.existsSync(file)) throw new Error(file + ' is missing: run `npm run build` first');
   return file;
 }
@@ -27,11 +42,12 @@ function packageRoot(): string {
   return dir;
 }
 
-export function loadBundle(file: string): SparrowBundle {
+/** The exports of a bundle: SparrowBundle for the library, FirmwareImage for `loadBundle<FirmwareImage>(firmware)`. */
+export function loadBundle<T = SparrowBundle>(file: string): T {
   if (!loaded[file]) {
-    const exports = {} as SparrowBundle;
+    const exports = {};
     new Function('exports', fs.readFileSync(file, 'utf8'))(exports);
     loaded[file] = exports;
   }
-  return loaded[file];
+  return loaded[file] as T;
 }

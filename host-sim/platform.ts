@@ -1,9 +1,13 @@
 // The firmware's Platform on Node, with real sockets and the real clock. Data reaches the firmware the
 // way it does on a board: as strings of one char per byte, at most 536 bytes per event, so the
 // simulator exercises the same edge code as the board. (Virtual links and virtual time build on this.)
+// For the sensor application it also has Storage (in memory), a fake temperature sensor, a fixed
+// memory figure and, when asked, a reboot hook; no Wi-Fi, since the host's network is already up.
 import * as net from 'net';
 import * as tls from 'tls';
 import type { Platform, PlatformSocket, SocketHandlers, ConnectTarget } from '../firmware/platform';
+import { seededRandom } from './rng';
+import { fakeTemperature } from './sensors';
 
 /** Espruino's largest socket data event, in bytes. */
 export const ESPRUINO_CHUNK = 536;
@@ -18,7 +22,20 @@ export interface NodePlatformOptions {
   random?: () => number;
   /** Sees each real socket made, so a test can cut it as a network failure would. */
   onSocket?: (socket: net.Socket) => void;
+  /** The board's Storage files, owned by the caller so it can seed and read them (default: a fresh empty set). */
+  files?: { [name: string]: string };
+  /** Seed of the fake temperature sensor (default 1). */
+  seed?: number;
+  /** JsVars as process.memory() would report them (default an ESP32 build with the firmware loaded). */
+  memory?: { free: number; total: number };
+  /** What E.reboot() does; without it the platform has no reboot and the app restarts itself. */
+  reboot?: () => void;
+  /** getSerial(), for the app's default device id. */
+  serial?: string;
 }
+
+/** An ESP32 build has 16383 JsVars; the firmware image and its state take about a quarter. */
+const ESP32_MEMORY = { free: 12000, total: 16383 };
 
 /** Hands data to the firmware as Espruino does: strings of at most 536 chars, one per byte. */
 export function deliverAsEspruino(data: Uint8Array, handlers: SocketHandlers): void {
@@ -51,5 +68,15 @@ export function nodePlatform(options: NodePlatformOptions = {}): Platform {
     clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
     random: options.random || Math.random,
     log: options.log || ((line) => console.log(line)),
+    storage: storage(options.files || {}),
+    sensors: { temperature: fakeTemperature(seededRandom(options.seed === undefined ? 1 : options.seed)) },
+    memory: () => options.memory || ESP32_MEMORY,
+    reboot: options.reboot,
+    serial: options.serial === undefined ? undefined : () => options.serial as string,
   };
+}
+
+/** Storage as plain strings in `files`; the network is the host's, so there is no `wifi`. */
+function storage(files: { [name: string]: string }): NonNullable<Platform['storage']> {
+  return { read: (name) => files[name], write: (name, text) => { files[name] = text; } };
 }

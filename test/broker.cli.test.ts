@@ -1,9 +1,15 @@
 // `sparrow broker` options: --help lists every option, flags and a JSON config file become options.
 import { strict as assert } from 'assert';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BROKER_HELP, brokerCommand, brokerOptions } from '../host-sim/broker/cli';
+import { BROKER_HELP, BROKER_OPTIONS, brokerCommand, brokerOptions } from '../host-sim/broker/cli';
+import { client, Cleanup, inbox, subscribe } from './support/broker';
+import { until } from './support/wait';
+
+/** The built command (npm's pretest runs the build), as a user runs it. */
+const SPARROW = path.join(__dirname, '..', 'dist', 'node', 'sparrow.js');
 
 async function capture(f: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
   const log = console.log, error = console.error;
@@ -49,5 +55,40 @@ describe('broker: command line', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('broker: the built `sparrow broker` command', function () {
+  this.timeout(20000);
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it('`sparrow broker --help` lists every option the broker parses', () => {
+    const out = execFileSync(process.execPath, [SPARROW, 'broker', '--help'], { encoding: 'utf8' });
+    for (const name of Object.keys(BROKER_OPTIONS)) assert.ok(out.includes('--' + name), '--' + name + ' missing from sparrow broker --help');
+    assert.match(out, /Usage: sparrow broker/);
+  });
+
+  it('`sparrow broker --port 0 --ws-port 0` serves MQTT over TCP and WebSocket, and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [SPARROW, 'broker', '--port', '0', '--ws-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let exited: number | null | undefined;
+    child.on('exit', (code) => { exited = code; });
+    cleanup.add(() => { if (exited === undefined) child.kill('SIGKILL'); });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d; });
+    child.stderr.on('data', (d: Buffer) => { err += d; });
+    await until(() => /listening ws \d+/.test(out) || exited !== undefined, 'the listening lines');
+    assert.equal(exited, undefined, 'the broker exited early: ' + err);
+    const tcp = Number(/listening tcp (\d+)/.exec(out)![1]), ws = Number(/listening ws (\d+)/.exec(out)![1]);
+    const sub = await client(`ws://127.0.0.1:${ws}/mqtt`, { protocolVersion: 5 }, cleanup);
+    await subscribe(sub, 'cli/#', { qos: 1 });
+    const pub = await client(`mqtt://127.0.0.1:${tcp}`, {}, cleanup);
+    await pub.publishAsync('cli/hello', 'from tcp', { qos: 1 });
+    const [m] = await inbox(sub).next(1);
+    assert.equal(m.topic + ' ' + m.payload.toString(), 'cli/hello from tcp');
+    child.kill('SIGTERM');
+    await until(() => exited !== undefined, 'exit after SIGTERM');
+    assert.equal(exited, 0);
+    assert.doesNotMatch(err, /error/i);
   });
 });

@@ -25,7 +25,7 @@ function run(cmd: string, args: string[], ms = 10000): Promise<{ code: number | 
 describe('broker: mosquitto_pub / mosquitto_sub interop', function () {
   let tb: TestBroker;
   const cleanup = new Cleanup();
-  before(function () { if (!has('mosquitto_sub')) this.skip(); });
+  before(() => assert.ok(has('mosquitto_sub'), 'mosquitto_sub is missing: apt-get install mosquitto-clients'));
   beforeEach(async () => { tb = await startBroker(); });
   afterEach(async () => { await cleanup.run(); await tb.broker.close(); });
 
@@ -100,16 +100,17 @@ describe('broker: WebSocket and TLS transports', () => {
     });
   }
 
-  it('a WebSocket on another path is refused; a plain HTTP request gets 404', async () => {
+  it('a WebSocket on another path is refused; a plain HTTP request for anything but the dashboard gets 404', async () => {
     const tb = await startBroker({ wsPort: 0 });
     cleanup.add(() => tb.broker.close());
     await assert.rejects(client(`ws://127.0.0.1:${tb.broker.ports.ws}/other`, { clientId: 'wrong' }, cleanup, 2000));
-    const res = await fetch(`http://127.0.0.1:${tb.broker.ports.ws}/`);
+    const res = await fetch(`http://127.0.0.1:${tb.broker.ports.ws}/etc/passwd`);
     assert.equal(res.status, 404);
+    assert.equal((await fetch(`http://127.0.0.1:${tb.broker.ports.ws}/../package.json`)).status, 404);
   });
 
   it('MQTT over TLS with a self-signed certificate (openssl)', async function () {
-    if (!has('openssl')) this.skip();
+    assert.ok(has('openssl'), 'openssl is missing: apt-get install openssl');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-tls-'));
     cleanup.add(() => fs.rmSync(dir, { recursive: true, force: true }));
     const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
@@ -124,10 +125,8 @@ describe('broker: WebSocket and TLS transports', () => {
     const plain = await client(tb.url, { clientId: 'plain' }, cleanup);
     await plain.publishAsync('secure', 'via tcp', { qos: 1 });
     assert.equal((await box.next())[0].payload.toString(), 'via tcp');
-    if (has('mosquitto_pub')) {
-      const r = await run('mosquitto_pub', ['-p', String(tb.broker.ports.tls), '-h', '127.0.0.1', '--cafile', cert, '-t', 'secure', '-m', 'via mosquitto tls', '-q', '1']);
-      assert.equal(r.code, 0, r.err);
-      assert.equal((await box.next(2))[1].payload.toString(), 'via mosquitto tls');
-    }
+    const r = await run('mosquitto_pub', ['-p', String(tb.broker.ports.tls), '-h', '127.0.0.1', '--cafile', cert, '-t', 'secure', '-m', 'via mosquitto tls', '-q', '1']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal((await box.next(2))[1].payload.toString(), 'via mosquitto tls');
   });
 });

@@ -5,6 +5,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { VERSION } from '../firmware/version';
+import { BROKER_OPTION_HELP, BROKER_OPTIONS, runBroker } from '../host-sim/broker/cli';
+import { SIM_HELP, SIM_OPTIONS, simCommand } from '../host-sim/sim-cli';
+import { SERIAL_COMMANDS } from './monitor/cli-commands';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = ReturnType<typeof parseArgs>['values'];
@@ -22,13 +25,36 @@ interface Command {
 const COMMANDS: { [name: string]: Command } = {
   bench: {
     args: '[suite...]',
-    summary: 'Run the benchmarks, all or the named suites (e.g. `sparrow bench codec`), in dist/node/bench.js.',
+    summary: 'Run the benchmarks, all or the named suites (e.g. `sparrow bench codec`, `sparrow bench wire`), in dist/node/bench.js.',
     optionHelp: ['  --runs N      runs per table cell, each in a fresh process (default 5, at least 3)',
-      '  --write FILE  also replace the suites\' sections of a markdown report (docs/benchmarks.md)'],
-    options: { runs: { type: 'string' }, write: { type: 'string' } },
-    run: (values, suites) => runScript('bench.js', suites.concat(forward(values, ['runs', 'write']))),
+      '  --write FILE  also replace the suites\' sections of a markdown report (docs/benchmarks.md)',
+      '  --quick       3 runs and shorter windows, for a quick look'],
+    options: { runs: { type: 'string' }, write: { type: 'string' }, quick: { type: 'boolean' } },
+    run: (values, suites) => runScript('bench.js', suites.concat(forward(values, ['runs', 'write']), values.quick ? ['--quick'] : [])),
   },
+  broker: {
+    args: '[options]',
+    summary: 'Run the reference MQTT broker (TCP, TLS, WebSocket and the dashboard) until SIGINT or SIGTERM.',
+    optionHelp: BROKER_OPTION_HELP,
+    options: BROKER_OPTIONS,
+    run: optionsOnly('broker', runBroker),
+  },
+  sim: {
+    args: '[options]',
+    summary: 'Run a fleet of simulated boards (the flashed bundle) against a broker, with faults; report delivery and latency.',
+    optionHelp: SIM_HELP,
+    options: SIM_OPTIONS,
+    run: optionsOnly('sim', simCommand),
+  },
+  ...SERIAL_COMMANDS,
 };
+
+/** The run of a command that takes options only: a stray argument is a usage error (exit 2). */
+function optionsOnly(name: string, run: (values: { [k: string]: string | boolean | undefined }) => number | Promise<number>): Command['run'] {
+  return (values, positionals) => positionals.length
+    ? print(`sparrow ${name}: unexpected argument "${positionals[0]}"`, 2)
+    : run(values as { [k: string]: string | boolean | undefined });
+}
 
 /** Parsed string options back as arguments, for a command that runs a script with its own parser. */
 function forward(values: Values, names: string[]): string[] {

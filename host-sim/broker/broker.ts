@@ -10,6 +10,7 @@ import { VERSION } from '../../firmware/version';
 import type { QoS } from '../../firmware/mqtt';
 import { Auth } from './auth';
 import { Connection } from './connection';
+import { serveHttp } from './http';
 import { socketLink, webSocketLink, type Link } from './link';
 import { createLogger, type Logger } from './log';
 import type { Message } from './message';
@@ -18,13 +19,10 @@ import { Persistence } from './persistence';
 import { RetainedStore } from './retained';
 import { NEVER_EXPIRES, Session, type Delivery } from './sessions';
 import { Stats } from './stats';
-import { parseShared, TopicTree, type SharedGroup, type SubEntry } from './topic-tree';
+import { parseShared, TopicTree, type MatchVisitor, type SharedGroup, type SubEntry } from './topic-tree';
 import { Wills } from './will';
 
 const SHUTTING_DOWN = 0x8b;
-
-/** One matching subscriber of a publish, after overlapping subscriptions are merged. */
-interface Target { qos: QoS; ids: number[] | undefined; rap: boolean; }
 
 export class Broker {
   readonly options: BrokerOptions;
@@ -81,7 +79,7 @@ export class Broker {
       this.ports.tls = await this.bind(server, o.tlsPort, 'MQTT over TLS');
     }
     if (o.wsPort !== null) {
-      const server = http.createServer((_req, res) => { res.writeHead(404).end('MQTT over WebSocket is at ' + o.wsPath + '\n'); });
+      const server = http.createServer((req, res) => serveHttp(req, res, o.wsPath));
       server.on('connection', track);
       const wss = new WebSocketServer({
         server, path: o.wsPath, maxPayload: o.maxPacketSize + 8,
@@ -129,6 +127,26 @@ export class Broker {
     if (this.store) { await this.store.close(); this.store = null; }
     this.log.info('broker stopped');
   }
+
+  // ---- output batching ----
+
+  private toFlush: Connection[] = [];
+
+  /**
+   * Writes `conn`'s encoded packets once the current event-loop turn has handled all its input: every
+   * socket read of the turn (one per publisher at low rates) adds to the same write per subscriber,
+   * so a message costs a fraction of a write syscall instead of one each. setImmediate runs right
+   * after the poll phase, so this adds no timer delay.
+   */
+  flushLater(conn: Connection): void {
+    if (this.toFlush.push(conn) === 1) setImmediate(this.flushAll);
+  }
+
+  private flushAll = (): void => {
+    const list = this.toFlush;
+    this.toFlush = [];
+    for (let i = 0; i < list.length; i++) list[i].flush();
+  };
 
   // ---- sessions ----
 
@@ -234,33 +252,43 @@ export class Broker {
    */
   publish(msg: Message, from: Connection | null): number {
     if (msg.retain) this.retain(msg);
-    const targets = new Map<Session, Target>();
-    let groups: SharedGroup<Session>[] | null = null;
-    this.tree.match(msg.topic, {
-      entry(e) {
-        if (e.nl && e.session.clientId === msg.origin) return; // No Local [MQTT-3.8.3-3]
-        const t = targets.get(e.session);
-        if (!t) { targets.set(e.session, { qos: e.qos, ids: e.id !== undefined ? [e.id] : undefined, rap: e.rap }); return; }
-        if (e.qos > t.qos) t.qos = e.qos;
-        if (e.id !== undefined) (t.ids || (t.ids = [])).push(e.id);
-        t.rap = t.rap || e.rap;
-      },
-      group(g) { (groups || (groups = [])).push(g); },
-    });
-    let count = 0;
-    for (const [s, t] of targets) {
-      this.deliver(s, msg, (msg.qos < t.qos ? msg.qos : t.qos) as QoS, t.rap && msg.retain, t.ids, from);
-      count++;
-    }
-    if (groups) {
-      for (const g of groups as SharedGroup<Session>[]) {
-        const e = pickMember(g);
-        this.deliver(e.session, msg, (msg.qos < e.qos ? msg.qos : e.qos) as QoS, e.rap && msg.retain, e.id !== undefined ? [e.id] : undefined, from);
+    // the matching walk reports into reused state (see Session.hitEpoch); a publish made while another
+    // is being delivered (none today, but cheap to allow) gets fresh arrays instead of clobbering them
+    const nested = this.routing;
+    this.routing = true;
+    const r = this.router;
+    r.msg = msg;
+    r.epoch = ++this.epoch;
+    r.hits = nested ? [] : this.hits;
+    r.groups = null;
+    r.hits.length = 0;
+    try {
+      this.tree.match(msg.topic, r);
+      const hits = r.hits, groups = r.groups as SharedGroup<Session>[] | null;
+      let count = 0;
+      for (let i = 0; i < hits.length; i++) {
+        const s = hits[i];
+        this.deliver(s, msg, (msg.qos < s.hitQos ? msg.qos : s.hitQos) as QoS, s.hitRap && msg.retain, s.hitIds, from);
         count++;
       }
+      if (groups) {
+        for (const g of groups) {
+          const e = pickMember(g);
+          this.deliver(e.session, msg, (msg.qos < e.qos ? msg.qos : e.qos) as QoS, e.rap && msg.retain, e.id !== undefined ? [e.id] : undefined, from);
+          count++;
+        }
+      }
+      hits.length = 0; // let go of the sessions
+      return count;
+    } finally {
+      this.routing = nested;
     }
-    return count;
   }
+
+  private routing = false;
+  private epoch = 0;
+  private hits: Session[] = [];
+  private router = new Router();
 
   private retain(msg: Message): void {
     if (msg.origin === '') { this.retained.set(msg); return; } // $SYS values are retained in memory only
@@ -358,6 +386,37 @@ export class Broker {
       }
     }
     this.log.info(`restored ${sessions.length} sessions and ${retained.length} retained messages from ${this.options.dataDir}`);
+  }
+}
+
+/**
+ * Collects the sessions a publish goes to, once each, merging overlapping subscriptions to the highest
+ * QoS with every subscription id [MQTT-3.3.4-2], [MQTT-3.3.4-3]. One instance serves every publish.
+ */
+class Router implements MatchVisitor<Session> {
+  msg: Message = null as unknown as Message;
+  epoch = 0;
+  hits: Session[] = [];
+  groups: SharedGroup<Session>[] | null = null;
+
+  entry(e: SubEntry<Session>): void {
+    const s = e.session;
+    if (e.nl && s.clientId === this.msg.origin) return; // No Local [MQTT-3.8.3-3]
+    if (s.hitEpoch !== this.epoch) {
+      s.hitEpoch = this.epoch;
+      s.hitQos = e.qos;
+      s.hitIds = e.id !== undefined ? [e.id] : undefined;
+      s.hitRap = e.rap;
+      this.hits.push(s);
+      return;
+    }
+    if (e.qos > s.hitQos) s.hitQos = e.qos;
+    if (e.id !== undefined) (s.hitIds || (s.hitIds = [])).push(e.id);
+    s.hitRap = s.hitRap || e.rap;
+  }
+
+  group(g: SharedGroup<Session>): void {
+    (this.groups || (this.groups = [])).push(g);
   }
 }
 

@@ -6,7 +6,8 @@ import { Broker } from './broker';
 import { createLogger, LEVELS } from './log';
 import { DEFAULTS, type BrokerOptions } from './options';
 
-const OPTIONS = {
+/** The flags, for parseArgs; `sparrow`'s command table uses the same object (tools/cli.ts). */
+export const BROKER_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   'ws-port': { type: 'string' },
@@ -29,8 +30,11 @@ const OPTIONS = {
   'sys-interval': { type: 'string' },
   'log-level': { type: 'string' },
   config: { type: 'string', short: 'c' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
+const OPTIONS = { ...BROKER_OPTIONS, help: { type: 'boolean', short: 'h' } } as const;
+
+/** The command's HTTP port; the library's default is off, so that tests and embedders open it only on purpose. */
+export const CLI_WS_PORT = 8080;
 
 export const BROKER_HELP = `Usage: sparrow broker [options]
 
@@ -39,7 +43,7 @@ Runs the Sparrow reference MQTT broker (MQTT 3.1.1 and 5) until SIGINT or SIGTER
 Options:
   -p, --port N               TCP port (default ${DEFAULTS.port}; 0 picks a free one; "off" disables)
       --host ADDR            address to listen on (default ${DEFAULTS.host})
-      --ws-port N            MQTT over WebSocket on this HTTP port (off unless given; usual 8080)
+      --ws-port N            HTTP port: MQTT over WebSocket and the dashboard at / (default ${CLI_WS_PORT}; "off" disables)
       --ws-path PATH         WebSocket path (default ${DEFAULTS.wsPath})
       --tls-port N           MQTT over TLS on this port (needs --cert and --key; usual 8883)
       --cert FILE            TLS certificate (PEM)
@@ -103,6 +107,7 @@ export function brokerOptions(values: Values): Partial<BrokerOptions> {
   }
   if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together');
   if (o.cert && o.tlsPort === undefined) o.tlsPort = 8883;
+  if (o.wsPort === undefined) o.wsPort = CLI_WS_PORT;
   return o;
 }
 
@@ -116,6 +121,14 @@ export async function brokerCommand(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.help) { console.log(BROKER_HELP); return 0; }
+  return runBroker(values);
+}
+
+/** The option lines of --help (without the usage line and -h), for `sparrow broker --help`. */
+export const BROKER_OPTION_HELP: string[] = BROKER_HELP.split('\n').filter((l) => /^\s+-/.test(l) && !/--help/.test(l));
+
+/** Runs the broker on parsed flags until SIGINT or SIGTERM; resolves with the exit code. */
+export async function runBroker(values: Values): Promise<number> {
   let options: Partial<BrokerOptions>;
   try {
     options = brokerOptions(values);

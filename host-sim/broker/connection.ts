@@ -44,7 +44,7 @@ export class Connection {
   private aliasesOut = new Map<string, number>();
   private aliasesIn = new Map<number, string>();
   private problemInfo = true;
-  // output batching: packets are encoded into one buffer, written once per tick
+  // output batching: packets are encoded into one buffer, written once per event-loop turn (see Broker.flushLater)
   private out = Buffer.allocUnsafe(OUT_CHUNK);
   private outPos = 0;
   private flushScheduled = false;
@@ -428,11 +428,11 @@ export class Connection {
     this.outPos += n;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flush);
+      this.broker.flushLater(this);
     }
   }
 
-  private flush = (): void => {
+  flush = (): void => {
     this.flushScheduled = false;
     if (!this.outPos) return;
     const bytes = this.out.subarray(0, this.outPos);

@@ -54,6 +54,15 @@ export class Session {
   /** Publishers paused because this session's queue is over the high-water mark. */
   readonly blocked = new Set<{ unblock(): void }>();
   conn: SessionLink | null = null;
+  /**
+   * Routing scratch, valid only while one publish is being matched (Broker.publish): the publish's
+   * number when this session was last hit, and its merged subscription options. Kept on the session so
+   * that routing a message allocates no Map or target object per publish.
+   */
+  hitEpoch = 0;
+  hitQos: QoS = 0;
+  hitIds: number[] | undefined = undefined;
+  hitRap = false;
   /** Session Expiry Interval in seconds; NEVER_EXPIRES for 3.1.1 persistent sessions. */
   expiry = 0;
   expiryTimer: NodeJS.Timeout | null = null;

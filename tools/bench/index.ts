@@ -2,21 +2,25 @@
 // Prints the machine and each suite's markdown to stdout; with --write (or SPARROW_BENCH_WRITE) it also
 // replaces that suite's section of the given markdown file, leaving the other suites' sections alone.
 // Suites register in SUITES below; a suite is a module exporting a `Suite` (see suite.ts).
+import { broker } from './broker';
 import { codec } from './codec';
+import { fleet } from './fleet';
+import { wire } from './wire';
 import { updateReport } from './report';
 import { describeMachine, machine } from './machine';
 import { CHILD_ENV, serveChild, Suite } from './suite';
 
-const SUITES: Suite[] = [codec];
+const SUITES: Suite[] = [codec, broker, wire, fleet];
 
 interface Args {
   suites: Suite[];
   runs: number;
   write: string | null;
+  quick: boolean;
 }
 
 function usage(): string {
-  return 'usage: bench [' + SUITES.map((s) => s.name).join('|') + ' ...] [--runs N (default 5)] [--write docs/benchmarks.md]';
+  return 'usage: bench [' + SUITES.map((s) => s.name).join('|') + ' ...] [--runs N (default 5)] [--quick (3 runs, shorter windows)] [--write docs/benchmarks.md]';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -24,6 +28,7 @@ function parseArgs(argv: string[]): Args {
     suites: [],
     runs: Number(process.env.SPARROW_BENCH_RUNS) || 5,
     write: process.env.SPARROW_BENCH_WRITE || null,
+    quick: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -34,6 +39,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--runs' || a.startsWith('--runs=')) args.runs = Number(value());
     else if (a === '--write' || a.startsWith('--write=')) args.write = value();
+    else if (a === '--quick') { args.quick = true; args.runs = 3; }
     else if (a === '--help' || a === '-h') { console.log(usage()); process.exit(0); }
     else {
       const s = SUITES.find((x) => x.name === a);
@@ -56,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
   console.log('# Sparrow benchmarks\n\n' + describeMachine(m) + '\n');
   for (const suite of args.suites) {
     const started = Date.now();
-    const body = await suite.run({ runs: args.runs, log: (msg) => process.stderr.write('[' + suite.name + '] ' + msg + '\n') });
+    const body = await suite.run({ runs: args.runs, quick: args.quick, log: (msg) => process.stderr.write('[' + suite.name + '] ' + msg + '\n') });
     console.log('## ' + suite.section + '\n\n' + body + '\n');
     process.stderr.write('[' + suite.name + '] done in ' + ((Date.now() - started) / 1000).toFixed(0) + ' s\n');
     if (args.write) {

@@ -13,6 +13,8 @@ export const CHILD_ENV = 'SPARROW_BENCH_CHILD';
 export interface RunOptions {
   /** Runs per table cell (each in a fresh process). */
   runs: number;
+  /** Fewer runs and shorter windows, for a quick look (`--quick`); not for publishing. */
+  quick?: boolean;
   /** Progress lines, on stderr so that stdout stays a clean markdown report. */
   log(message: string): void;
 }

@@ -13,7 +13,9 @@ const DIST = path.join(ROOT, 'dist');
 const at = (p: string) => path.join(ROOT, p);
 
 /** Firmware entries bundled for the board, by output name. */
-const ESPRUINO_ENTRIES: { [name: string]: string } = { 'sparrow-mqtt': 'firmware/lib.ts', firmware: 'firmware/main.ts' };
+const ESPRUINO_ENTRIES: { [name: string]: string } = {
+  'sparrow-mqtt': 'firmware/lib.ts', firmware: 'firmware/main.ts', 'sparrow-serial': 'firmware/serial-lib.ts',
+};
 const ESPRUINO_PROFILES = ['small', 'full'] as const;
 
 function main(): void {
@@ -49,7 +51,7 @@ function buildEspruino(): string[] {
   return failures;
 }
 
-/** The `sparrow` command, the benchmark (once it exists) and the codec as a CommonJS module. */
+/** The `sparrow` command, the benchmark, and the package's main module (codec + client on Node). */
 function buildNode(): void {
   const common: esbuild.BuildOptions = {
     bundle: true, platform: 'node', target: 'node20', format: 'cjs', define: profiles.node, packages: 'external', logLevel: 'error',
@@ -60,14 +62,19 @@ function buildNode(): void {
   if (fs.existsSync(at('tools/bench/index.ts'))) {
     esbuild.buildSync({ ...common, entryPoints: [at('tools/bench/index.ts')], outfile: path.join(DIST, 'node', 'bench.js') });
   }
-  esbuild.buildSync({ ...common, entryPoints: [at('firmware/mqtt/index.ts')], outfile: path.join(DIST, 'node', 'sparrow-mqtt.js') });
+  esbuild.buildSync({ ...common, entryPoints: [at('host-sim/node-api.ts')], outfile: path.join(DIST, 'node', 'sparrow-mqtt.js') });
 }
 
-/** The codec for the dashboard page, as the global `SparrowMQTT`, with every feature on. */
+/** The codec for the dashboard page, as the global `SparrowMQTT`, with every feature on; and the page's script. */
 function buildBrowser(): void {
   esbuild.buildSync({
     entryPoints: [at('firmware/mqtt/index.ts')], outfile: path.join(DIST, 'browser', 'sparrow-mqtt.js'), bundle: true,
     platform: 'browser', format: 'iife', globalName: 'SparrowMQTT', minify: true, target: 'es2018', define: profiles.full, logLevel: 'error',
+  });
+  // the broker's dashboard page; it uses the codec above and uPlot as globals (type imports only)
+  esbuild.buildSync({
+    entryPoints: [at('host-sim/broker/dashboard/app.ts')], outfile: path.join(DIST, 'browser', 'dashboard.js'), bundle: true,
+    platform: 'browser', format: 'iife', minify: true, target: 'es2018', logLevel: 'error',
   });
 }
 

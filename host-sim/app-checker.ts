@@ -1,0 +1,86 @@
+// The checker of an --app fleet: one subscriber on `<prefix>/+/+` (QoS 2, persistent session, on a link
+// without faults) that counts, per device id, what the firmware app published: readings, births
+// ("online"), answers to commands, and the "offline" statuses (wills, or a board about to reboot).
+// Readings carry no sequence number, so there is no per-reading ledger: the fleet compares these counts
+// with each board's own counters (acked) instead. Messages delivered because they were retained when
+// the checker subscribed are not counted (they were published before this run).
+import type { MqttClient } from '../firmware/client';
+import type { Platform } from '../firmware/platform';
+import type { SparrowBundle } from './bundle';
+
+export interface AppRecord {
+  /** Readings (`temperature`, `analog`, any level but status, cmd, pong, stats). */
+  readings: number;
+  /** "online" on status: the app's birth after each CONNACK. */
+  births: number;
+  /** "offline" on status: the will (published by the broker) or the app's own before a reboot. */
+  offlines: number;
+  /** pong and stats (answers to commands). */
+  answers: number;
+  /** The latest status payload seen (retained included). */
+  status: string | null;
+  /** Time of the first and the latest reading, and the longest gap between two (the fleet's ms). */
+  firstReading: number;
+  lastReading: number;
+  maxGap: number;
+}
+
+export class AppChecker {
+  client: MqttClient | null = null;
+  subscribed = false;
+  readonly records = new Map<string, AppRecord>();
+  /** Readings received in all (for the progress line). */
+  readings = 0;
+  /** Messages received in all. */
+  received = 0;
+
+  constructor(
+    private readonly bundle: SparrowBundle, private readonly platform: Platform, private readonly url: string,
+    private readonly prefix: string, private readonly now: () => number, private readonly clientId: string,
+  ) {}
+
+  record(id: string): AppRecord {
+    let r = this.records.get(id);
+    if (!r) {
+      r = { readings: 0, births: 0, offlines: 0, answers: 0, status: null, firstReading: -1, lastReading: -1, maxGap: 0 };
+      this.records.set(id, r);
+    }
+    return r;
+  }
+
+  start(): void {
+    const client = this.bundle.create(this.platform).connect(this.url, {
+      clientId: this.clientId, clean: false, keepalive: 60, reconnectPeriod: 500, reconnectPeriodMax: 5000,
+      properties: { receiveMaximum: 65535 }, maxPacketSize: 1 << 20, storeSlots: 4, storeBytes: 256,
+    });
+    this.client = client;
+    const skip = this.prefix.length + 1;
+    client.on('message', (topic, payload, packet) => {
+      const t = (topic as string).slice(skip), slash = t.indexOf('/');
+      if (slash < 0) return;
+      const level = t.slice(slash + 1);
+      if (level === 'cmd') return;
+      const r = this.record(t.slice(0, slash));
+      const text = typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString('utf8');
+      if (level === 'status') r.status = text;
+      if ((packet as { retain?: boolean }).retain) return; // published before this run
+      this.received++;
+      if (level === 'status') { if (text === 'online') r.births++; else r.offlines++; return; }
+      if (level === 'pong' || level === 'stats') { r.answers++; return; }
+      const now = this.now();
+      if (r.lastReading >= 0) r.maxGap = Math.max(r.maxGap, now - r.lastReading);
+      else r.firstReading = now;
+      r.lastReading = now;
+      r.readings++;
+      this.readings++;
+    });
+    client.subscribe(this.prefix + '/+/+', { qos: 2 }, (err) => {
+      if (err) { this.platform.log('checker: subscribe failed: ' + (err as { message: string }).message); return; }
+      this.subscribed = true;
+    });
+  }
+
+  stop(): void {
+    if (this.client) this.client.end();
+  }
+}

@@ -1,0 +1,142 @@
+// Virtual time: a discrete-event clock. Timers sit in a binary heap ordered by (time, insertion order);
+// running the clock pops them in order and sets `now` to each one's time, so hours of a fleet's life
+// pass in seconds and two runs with the same inputs fire the same callbacks in the same order.
+// The heap is indexed (each timer knows its slot) so clearTimeout removes at once: the client re-arms
+// its keepalive on every packet, and lazily deleted timers would pile up by the million in a big fleet.
+
+export interface VirtualTimer {
+  at: number;
+  seq: number;
+  fn: (() => void) | null;
+  index: number;
+  // Node's Timeout has these; the broker calls unref() on its timers, which means nothing here.
+  unref(): VirtualTimer;
+  ref(): VirtualTimer;
+  hasRef(): boolean;
+}
+
+function makeTimer(at: number, seq: number, fn: () => void): VirtualTimer {
+  const t: VirtualTimer = { at, seq, fn, index: -1, unref: () => t, ref: () => t, hasRef: () => false };
+  return t;
+}
+
+export class VirtualClock {
+  private time: number;
+  private seq = 0;
+  private heap: VirtualTimer[] = [];
+  /** Callbacks fired so far (for the bench and for tests). */
+  fired = 0;
+
+  constructor(start = 0) {
+    this.time = start;
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  /** Timers waiting. */
+  get pending(): number {
+    return this.heap.length;
+  }
+
+  /** Time of the next timer, or Infinity when none is waiting. */
+  nextAt(): number {
+    return this.heap.length ? this.heap[0].at : Infinity;
+  }
+
+  setTimeout(fn: () => void, ms: number): VirtualTimer {
+    // like Node: a negative, NaN or missing delay means "as soon as possible", never in the past
+    const delay = ms > 0 ? ms : 0;
+    const t = makeTimer(this.time + delay, this.seq++, fn);
+    this.push(t);
+    return t;
+  }
+
+  clearTimeout(t: unknown): void {
+    const timer = t as VirtualTimer | null | undefined;
+    if (!timer || timer.index < 0 || this.heap[timer.index] !== timer) return;
+    this.removeAt(timer.index);
+    timer.fn = null;
+  }
+
+  /** Fires the next timer if it is due at or before `until`; returns false when none is. */
+  step(until: number): boolean {
+    const h = this.heap;
+    if (!h.length || h[0].at > until) return false;
+    const t = h[0];
+    this.removeAt(0);
+    if (t.at > this.time) this.time = t.at;
+    const fn = t.fn;
+    t.fn = null;
+    this.fired++;
+    if (fn) fn();
+    return true;
+  }
+
+  /** Fires every timer due up to `until` (new ones included), then sets the time to `until`. */
+  runUntil(until: number): void {
+    while (this.step(until)) { /* next */ }
+    if (until > this.time && until !== Infinity) this.time = until;
+  }
+
+  /** Moves the time forward without firing anything (only when nothing is due before). */
+  advanceTo(t: number): void {
+    if (this.nextAt() < t) throw new Error('advanceTo would skip due timers');
+    if (t > this.time) this.time = t;
+  }
+
+  private less(a: VirtualTimer, b: VirtualTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private push(t: VirtualTimer): void {
+    t.index = this.heap.length;
+    this.heap.push(t);
+    this.up(t.index);
+  }
+
+  private removeAt(i: number): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    h[i] && (h[i].index = -1);
+    if (i < h.length) {
+      h[i] = last;
+      last.index = i;
+      this.down(i);
+      this.up(i);
+    } else {
+      last.index = -1;
+    }
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const t = h[i];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(t, h[p])) break;
+      h[i] = h[p];
+      h[i].index = i;
+      i = p;
+    }
+    h[i] = t;
+    t.index = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap, n = h.length;
+    const t = h[i];
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && this.less(h[c + 1], h[c])) c++;
+      if (!this.less(h[c], t)) break;
+      h[i] = h[c];
+      h[i].index = i;
+      i = c;
+    }
+    h[i] = t;
+    t.index = i;
+  }
+}
