@@ -23,6 +23,8 @@ export interface AppBoardOptions {
   /** The provisioned config written to sparrow.json before the first boot. */
   config: { id: string; broker: string; interval: number; telemetry: number; prefix: string };
   seed: number;
+  /** The object holding the board's Storage files (shared with its REPL console under --pty); a new one when absent. */
+  files?: { [name: string]: string };
   /** Where the board's console lines go. */
   console(line: string): void;
 }
@@ -49,7 +51,7 @@ export function deviceId(id: number): string {
 export class AppBoard {
   app: App | null = null;
   /** The board's Storage (sparrow.json lives here). */
-  readonly files: { [name: string]: string } = {};
+  readonly files: { [name: string]: string };
   /** The latest status line the app wrote (or that a poll asked for). */
   last: StatusLine | null = null;
   /** Counters of the board's earlier MQTT clients (each boot starts the app's counters at 0). */
@@ -65,6 +67,7 @@ export class AppBoard {
 
   constructor(readonly o: AppBoardOptions) {
     this.deviceId = o.config.id;
+    this.files = o.files || {};
     this.files['sparrow.json'] = JSON.stringify(o.config);
     const p = o.platform, files = this.files;
     const temperature = fakeTemperature(streamFor(o.seed, o.id, 4));
@@ -89,6 +92,19 @@ export class AppBoard {
   start(): void {
     this.app = this.o.image.createApp(this.appPlatform);
     this.app.start();
+  }
+
+  /** E.reboot() typed at the board's console: the running app is gone (no goodbye), and the image boots again. */
+  reboot(): void {
+    if (this.app) this.app.stop();
+    this.app = null;
+    this.reset();
+  }
+
+  /** reset() typed at the console: RAM is cleared and no boot code runs, so the app stops until the next reboot. */
+  halt(): void {
+    if (this.app) this.app.stop();
+    this.app = null;
   }
 
   /** E.reboot(): RAM is gone, Storage stays, the image boots again. */

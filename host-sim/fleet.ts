@@ -64,6 +64,8 @@ export interface FleetOptions {
   app: boolean;
   /** --app: seconds between the boards' telemetry lines (0: event lines only). */
   telemetry: number;
+  /** --app: the object holding board `id`'s Storage files (shared with its console under --pty). */
+  appFiles?: (id: number) => { [name: string]: string } | undefined;
 }
 
 /** Virtual ms between the checks of a virtual run's stop conditions. */
@@ -277,7 +279,8 @@ export class Fleet {
       const platform = new FaultyPlatform(this.platformFor(id, log));
       if (this.image) {
         const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix };
-        const board = new AppBoard({ id, image: this.image, platform, config, seed: o.seed, console: log });
+        const files = o.appFiles ? o.appFiles(id) : undefined;
+        const board = new AppBoard({ id, image: this.image, platform, config, seed: o.seed, console: log, files });
         this.appBoards.push(board);
         board.start();
         if (faulty) platform.start(o.faults, streamFor(o.seed, id, 3));

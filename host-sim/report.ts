@@ -159,7 +159,7 @@ function formatAppReport(r: RunReport, a: AppReport): string {
     for (const b of shown) lines.push(`${b.id.padEnd(13)}  ${String(b.acked).padStart(5)}  ${String(b.received).padStart(8)}  ${String(b.pending).padStart(7)}  ${String(b.offlines).padStart(7)}  ${b.status}`);
   }
   lines.push(`reconnects ${r.reconnects}; faults: ${r.faults.cuts} cuts, ${r.faults.halfOpens} half-open, ${r.faults.outages} outages`);
-  if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : '') + `; host heap ${r.host.heapBytesPerBoard} B per board`);
+  if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : '') + `; host heap ${heapText(r.host.heapBytesPerBoard)}`);
   lines.push(a.lossBoards.length
     ? `FAILED: ${a.lossBoards.length} boards with fewer messages received than acknowledged: ${a.lossBoards.slice(0, 10).join(', ')}${a.lossBoards.length > 10 ? ', ...' : ''}`
     : 'OK: every board\'s acknowledged publishes reached the checker (received >= acked on every board)');
@@ -181,11 +181,16 @@ export function formatReport(r: RunReport): string {
   lines.push('', `latency (publish to checker): p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.count} readings)`);
   lines.push(`reconnects ${r.reconnects}; faults: ${r.faults.cuts} cuts, ${r.faults.halfOpens} half-open, ${r.faults.outages} outages`);
   if (r.received.boards) lines.push(`messages received by boards: ${r.received.boards}`);
-  lines.push(`memory: message store ${r.memory.storeBytesPerBoard} B per board` + (r.host ? `; host heap ${r.host.heapBytesPerBoard} B per board, RSS ${(r.host.rssBytes / 2 ** 20).toFixed(0)} MiB` : ''));
+  lines.push(`memory: message store ${r.memory.storeBytesPerBoard} B per board` + (r.host ? `; host heap ${heapText(r.host.heapBytesPerBoard)}, RSS ${(r.host.rssBytes / 2 ** 20).toFixed(0)} MiB` : ''));
   if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : ''));
   const v = r.violations;
   const bad = v.lostQos1 + v.lostQos2 + v.duplicatesQos2;
   lines.push(bad ? `FAILED: ${v.lostQos1} QoS 1 and ${v.lostQos2} QoS 2 accepted readings lost, ${v.duplicatesQos2} QoS 2 duplicates`
     : 'OK: no accepted QoS 1/2 reading lost, no QoS 2 duplicate');
   return lines.join('\n');
+}
+
+/** Heap growth over the boards' start, per board; a collection in between can make it meaningless. */
+function heapText(bytesPerBoard: number): string {
+  return bytesPerBoard > 0 ? `${bytesPerBoard} B per board` : 'per board not measured (a GC ran while the boards started)';
 }

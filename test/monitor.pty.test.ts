@@ -6,7 +6,8 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { installFirmware, UsbBoard } from '../host-sim/console';
+import type { UsbBoard } from '../host-sim/console';
+import { deskBoards } from './support/usb';
 import { Cleanup, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
 
@@ -42,17 +43,7 @@ describe('sparrow monitor over pseudo-terminals', function () {
   });
   afterEach(async () => { await cleanup.run(); fs.rmSync(dir, { recursive: true, force: true }); });
 
-  async function boards(n: number): Promise<UsbBoard[]> {
-    const list: UsbBoard[] = [];
-    for (let i = 1; i <= n; i++) {
-      const b = new UsbBoard({ dir, port: 'host-' + i });
-      installFirmware(b.console.storage, 'full', { id: 'desk-' + i, broker: broker.url, interval: 1, telemetry: 0.3 });
-      await b.plug();
-      cleanup.add(() => b.unplug());
-      list.push(b);
-    }
-    return list;
-  }
+  const boards = (n: number): Promise<UsbBoard[]> => deskBoards(dir, broker.url, n, cleanup);
 
   it('sees telemetry from three boards at once, and one board unplugged and back on another port', async () => {
     const [, b2] = await boards(3);

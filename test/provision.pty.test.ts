@@ -2,27 +2,17 @@
 // Wi-Fi and broker; the board reboots and connects to the in-process broker. Failed steps exit 1 with
 // the reason, and the Wi-Fi password appears nowhere: not in the tool's output, not on the wire back.
 import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { installFirmware, UsbBoard } from '../host-sim/console';
 import { Cleanup, client, inbox, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
+import { runSparrow } from './support/cli';
 
-const CLI = path.resolve(__dirname, '../dist/node/sparrow.js');
 const SECRET = 'corr3ct-h0rse-battery';
 
-function sparrow(args: string[], ms = 30000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const t = setTimeout(() => { child.kill(); reject(new Error('sparrow ' + args[0] + ' did not exit within ' + ms + ' ms: ' + out)); }, ms);
-    child.on('exit', (code) => { clearTimeout(t); resolve({ code, out }); });
-  });
-}
+const sparrow = runSparrow;
 
 describe('sparrow provision over a pseudo-terminal', function () {
   this.timeout(60000);

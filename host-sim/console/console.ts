@@ -16,6 +16,8 @@ export interface ConsoleOptions {
   wifi?: WifiNetworks | null;
   /** getSerial(), the chip's id (the MAC on ESP32). */
   serialNumber?: string;
+  /** Adds globals to each new life of the RAM (after Espruino's own): a host app's REPL object, say. */
+  globals?: (g: { [name: string]: unknown }) => void;
 }
 
 const BANNER = [' ____                 _', '|  __|___ ___ ___ _ _|_|___ ___', '|  __|_ -| . |  _| | | |   | . |',
@@ -49,11 +51,13 @@ export class SimConsole extends EventEmitter {
   private running = false;
   private readonly uarts: { [name: string]: SimUart } = {};
   private readonly host: BoardHost;
+  private readonly extraGlobals: ((g: { [name: string]: unknown }) => void) | undefined;
 
   constructor(options: ConsoleOptions = {}) {
     super();
     this.storage = options.storage || new SimStorage();
     this.jsVars = options.jsVars || 16383;
+    this.extraGlobals = options.globals;
     const serialNumber = options.serialNumber || 'a4cf12' + Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0');
     this.host = {
       storage: this.storage,
@@ -222,6 +226,7 @@ export class SimConsole extends EventEmitter {
     this.life = new Life(this.host);
     this.context = vm.createContext({});
     installGlobals(this.context as { [name: string]: unknown }, this.host, this.life);
+    if (this.extraGlobals) this.extraGlobals(this.context as { [name: string]: unknown });
     vm.runInContext('var global = this;', this.context);
     this.codeChars = 0;
     this.ramLog = [];

@@ -5,10 +5,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 export class SimStorage {
-  private files: { [name: string]: string } = {};
+  private files: { [name: string]: string };
 
-  /** `capacity` bytes of flash (ESP32 builds of Espruino keep a few hundred KB for Storage). */
-  constructor(readonly capacity = 256 * 1024, private readonly dir?: string) {
+  /**
+   * `capacity` bytes of flash (ESP32 builds of Espruino keep a few hundred KB for Storage). `files`, when
+   * given, is the object that holds the files: shared with a simulated board's app (`sparrow sim --app --pty`).
+   */
+  constructor(readonly capacity = 256 * 1024, private readonly dir?: string, files?: { [name: string]: string }) {
+    this.files = files || {};
     if (dir) {
       fs.mkdirSync(dir, { recursive: true });
       for (const f of fs.readdirSync(dir)) this.files[decodeURIComponent(f)] = fs.readFileSync(path.join(dir, f), 'latin1');

@@ -31,7 +31,7 @@ export function runMonitor(args: MonitorArgs): Promise<number> {
   if (!tty && !args.json) console.log('sparrow monitor: watching ' + (args.ports.length ? args.ports.join(', ') : 'USB boards') + ' at ' + args.baud + ' baud');
   monitor.start();
   return new Promise((resolve) => {
-    const quit = () => { void monitor.stop().then(() => { if (tty) process.stdout.write('\x1b[?25h\n'); resolve(0); }); };
+    const quit = () => { void monitor.stop().then(() => { if (table) table.close(); resolve(0); }); };
     process.once('SIGINT', quit);
     process.once('SIGTERM', quit);
     monitor.once('quit', quit);
@@ -100,15 +100,29 @@ class TableView {
   private rawPort: string | null = null;
   private dirty = false;
   private readonly perBoard = new Map<string, string[]>();
+  private readonly onKey = (d: Buffer) => this.key(d);
+  private timer: NodeJS.Timeout;
+  private closed = false;
 
   constructor(private readonly monitor: Monitor) {
     process.stdin.setRawMode(true);
     process.stdin.resume();
-    process.stdin.on('data', (d: Buffer) => this.key(d));
+    process.stdin.on('data', this.onKey);
     monitor.on('raw', (port: string, _id: string | null, data: Buffer) => { if (port === this.rawPort) process.stdout.write(data); });
-    setInterval(() => this.draw(), 1000).unref();
+    this.timer = setInterval(() => this.draw(), 1000);
+    this.timer.unref();
     process.stdout.write('\x1b[?25l');
     this.draw();
+  }
+
+  /** Gives the terminal back (cooked mode, cursor shown) and stops reading keys, so the process can end. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    process.stdin.off('data', this.onKey);
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+    process.stdout.write('\x1b[?25h\n');
   }
 
   event(e: MonitorEvent): void {
@@ -133,7 +147,7 @@ class TableView {
   }
 
   private draw(): void {
-    if (this.rawPort) return;
+    if (this.rawPort || this.closed) return;
     const rows = process.stdout.rows || 24;
     const table = renderTable(this.boards(), Date.now(), this.monitor.connections().map((c) => c.path));
     const room = Math.max(0, rows - table.length - 4);

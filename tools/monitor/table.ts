@@ -6,7 +6,7 @@ import type { BoardRecord } from './monitor';
 const COLUMNS: Array<[string, number, (b: BoardRecord, now: number) => string]> = [
   ['#', 2, () => ''],
   ['ID', 14, (b) => b.id],
-  ['PORT', 14, (b) => b.port.replace(/^\/dev\//, '')],
+  ['PORT', 14, (b) => tail(b.port.replace(/^\/dev\//, ''), 14)],
   ['FW', 11, (b) => (b.status ? b.status.fw + '/' + b.status.profile : '')],
   ['WIFI', 10, (b) => (b.status ? b.status.wifi : '')],
   ['MQTT', 12, (b) => (b.present ? (b.status ? b.status.mqtt : '?') : 'GONE')],
@@ -23,6 +23,11 @@ export function duration(s: number): string {
   if (s < 60) return s + 's';
   if (s < 3600) return Math.floor(s / 60) + 'm' + String(s % 60).padStart(2, '0') + 's';
   return Math.floor(s / 3600) + 'h' + String(Math.floor((s % 3600) / 60)).padStart(2, '0') + 'm';
+}
+
+/** The end of a long text (a port's path tells itself apart at its end), marked with '~'. */
+function tail(text: string, width: number): string {
+  return text.length > width ? '~' + text.substring(text.length - width + 1) : text;
 }
 
 function cell(text: string, width: number): string {
