@@ -17,6 +17,7 @@ import { FaultyPlatform, FaultCounts } from './faulty-platform';
 import { Ledger } from './ledger';
 import { PERFECT } from './links';
 import { MemoryNetwork } from './memory-net';
+import { boardSourceAddress } from './ports';
 import { streamFor } from './rng';
 import { tcpPlatform } from './tcp-platform';
 import { virtualPlatform } from './virtual-platform';
@@ -198,7 +199,7 @@ export class Fleet {
     }
     const loopback = /^(mqtts?|wss?):\/\/(127\.|localhost)/.test(this.brokerUrl);
     // past ~28k connections from one source address the ephemeral ports run out: use many
-    const localAddress = o.localAddresses && loopback && id >= 0 ? '127.1.' + ((id >> 8) & 255) + '.' + ((id & 255) + 1) : undefined;
+    const localAddress = o.localAddresses && loopback && id >= 0 ? boardSourceAddress(id) : undefined;
     return tcpPlatform({ log, localAddress, insecureTls: o.insecureTls, random });
   }
 

@@ -3,6 +3,8 @@
 import { strict as assert } from 'assert';
 import { Fleet, FleetOptions } from '../host-sim/fleet';
 import type { QosTotals } from '../host-sim/ledger';
+import { boardSourceAddress } from '../host-sim/ports';
+import * as net from 'net';
 import { startMosquitto, type Mosquitto } from './support/mosquitto';
 
 async function run(options: Partial<FleetOptions>, during?: (f: Fleet) => void): Promise<{ [qos: number]: QosTotals }> {
@@ -37,6 +39,27 @@ describe('sim: boards over real TCP', function () {
     mosquitto = await startMosquitto();
     const q = await run({ devices: 3, qos: 'mixed', broker: mosquitto.url });
     for (const t of [q[0], q[1], q[2]]) assertAllDelivered(t);
+  });
+
+  it('every board of a large fleet gets a valid, distinct loopback source address', () => {
+    const seen = new Set<string>();
+    for (let id = 0; id < 100000; id++) {
+      const a = boardSourceAddress(id);
+      assert.equal(net.isIPv4(a), true, 'board ' + id + ': ' + a);
+      const bytes = a.split('.').map(Number);
+      assert.ok(bytes[0] === 127 && bytes[3] >= 1 && bytes[3] <= 254, 'board ' + id + ': ' + a);
+      seen.add(a);
+    }
+    assert.equal(seen.size, 100000);
+  });
+
+  it('board 255 (whose source address was once 127.1.0.256) connects and delivers every reading', async () => {
+    // only board 255 of this shard runs: the 256th board of every fleet used to fail each connect at once
+    const fleet = new Fleet({ brokerPort: 0, httpPort: null, rate: 10, duration: 2000, drain: 10000, qos: 1, devices: 256, shard: { index: 255, count: 256 } });
+    await fleet.run();
+    assert.deepEqual(fleet.boards.map((b) => b.o.id), [255]);
+    assert.equal(fleet.boards[0].client!.reconnects, 0);
+    assertAllDelivered(fleet.ledger.totals()[0]);
   });
 
   it('a mosquitto restart in the middle of a run loses no accepted QoS 1/2 reading and duplicates no QoS 2', async () => {

@@ -6,6 +6,7 @@
 // Each measurement runs in its own child process (suite.ts), bounded to a few minutes, on loopback only.
 import mqtt from 'mqtt';
 import { Fleet } from '../../host-sim/fleet';
+import { boardSourceAddress } from '../../host-sim/ports';
 import { startMosquitto } from '../../test/support/mosquitto';
 import type { RunOptions, Suite } from './suite';
 import { inChild } from './suite';
@@ -38,7 +39,8 @@ async function mqttJsTcp(url: string, n: number): Promise<TcpResult> {
   const timers: NodeJS.Timeout[] = [];
   const t0 = Date.now();
   for (let i = 0; i < n; i++) {
-    const c = mqtt.connect(url, { clientId: 'bench-mqttjs-' + i, clean: false, keepalive: 60, localAddress: '127.1.' + ((i >> 8) & 255) + '.' + ((i & 255) + 1) } as mqtt.IClientOptions);
+    // MQTT.js 5's TCP transport ignores localAddress (it passes only host and port to net): all connect from 127.0.0.1
+    const c = mqtt.connect(url, { clientId: 'bench-mqttjs-' + i, clean: false, keepalive: 60, localAddress: boardSourceAddress(i) } as mqtt.IClientOptions);
     clients.push(c);
     timers.push(setTimeout(function tick() {
       expected++;
