@@ -23,6 +23,8 @@ export interface Segment {
   dst: string;
   dport: number;
   flags: number;
+  /** TCP sequence number: a data segment sent again under the same one is a retransmission. */
+  seq: number;
   /** IP total length: IP header + TCP header (with options) + payload. */
   ip: number;
   /** IP header + TCP header, options included. */
@@ -67,6 +69,7 @@ export function readPcap(file: string): Segment[] {
       sport: b.readUInt16BE(tcp),
       dport: b.readUInt16BE(tcp + 2),
       flags: b[tcp + 13],
+      seq: b.readUInt32BE(tcp + 4),
       ip: total,
       headers: ihl + doff,
       payload: total - ihl - doff,
