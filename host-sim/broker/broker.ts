@@ -122,7 +122,15 @@ export class Broker {
     for (const c of [...this.connections]) c.close(SHUTTING_DOWN, 'server shutting down');
     this.wills.clear();
     for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // servers close once their connections have ended; a peer that never reads (a stalled subscriber, a
+    // browser's keep-alive connection) would hold that up for ever, so after a second they are cut
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    const cut = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+      for (const s of this.servers) if ('closeAllConnections' in s) (s as { closeAllConnections(): void }).closeAllConnections();
+    }, 1000);
+    await closed;
+    clearTimeout(cut);
     for (const s of this.sockets) s.destroy();
     if (this.store) { await this.store.close(); this.store = null; }
     this.log.info('broker stopped');

@@ -31,7 +31,13 @@ export class Cleanup {
   async run(): Promise<void> {
     const items = this.items.reverse();
     this.items = [];
-    for (const f of items) { try { await f(); } catch { /* already closed */ } }
+    for (const f of items) {
+      // bounded: a close that hangs (a browser page under load) must not eat the hook's whole timeout
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => { timer = setTimeout(() => { console.warn('cleanup step still running after 10 s, moving on'); r(); }, 10000); });
+      try { await Promise.race([Promise.resolve().then(f), late]); } catch { /* already closed */ }
+      clearTimeout(timer);
+    }
   }
 }
 
