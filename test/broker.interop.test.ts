@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Cleanup, client, inbox, startBroker, subscribe, type TestBroker } from './support/broker';
+import { Cleanup, client, inbox, selfSignedCert, startBroker, subscribe, type TestBroker } from './support/broker';
 import { until } from './support/wait';
 
 const has = (cmd: string) => { try { execFileSync('which', [cmd], { stdio: 'ignore' }); return true; } catch { return false; } };
@@ -111,11 +111,7 @@ describe('broker: WebSocket and TLS transports', () => {
 
   it('MQTT over TLS with a self-signed certificate (openssl)', async function () {
     assert.ok(has('openssl'), 'openssl is missing: apt-get install openssl');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-tls-'));
-    cleanup.add(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    const { cert, key } = selfSignedCert(cleanup);
     const tb = await startBroker({ tlsPort: 0, cert, key });
     cleanup.add(() => tb.broker.close());
     const url = `mqtts://127.0.0.1:${tb.broker.ports.tls}`;

@@ -2,15 +2,11 @@
 // against the reference broker, with MQTT.js as the other end: the two halves of Sparrow must agree
 // with each other, not only each with a third party.
 import { strict as assert } from 'assert';
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
 import * as net from 'net';
-import * as os from 'os';
-import * as path from 'path';
 import { bundlePath, loadBundle } from '../host-sim/bundle';
 import { nodePlatform } from '../host-sim/platform';
 import type { MqttClient } from '../firmware/client';
-import { client, Cleanup, inbox, quiet, subscribe, startBroker, type TestBroker } from './support/broker';
+import { client, Cleanup, inbox, quiet, selfSignedCert, subscribe, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
 
 const sparrow = loadBundle(bundlePath('full'));
@@ -109,11 +105,7 @@ describe('interop: firmware bundle against the reference broker', function () {
   });
 
   it('mqtts://: the board\'s client over TLS (self-signed certificate made by openssl) publishes at QoS 1', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-tls-'));
-    cleanup.add(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const { cert, key } = selfSignedCert(cleanup);
     const tlsBroker = await startBroker({ tlsPort: 0, cert, key });
     cleanup.add(() => tlsBroker.broker.close());
     const sub = await client(tlsBroker.url, {}, cleanup);

@@ -8,7 +8,7 @@ import {
   PACKET_ID_NOT_FOUND, PACKET_TOO_LARGE, QUOTA_EXCEEDED, TOPIC_ALIAS_INVALID, TOPIC_NAME_INVALID,
   PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, UNSPECIFIED_ERROR, CONNACK_RETURN_CODES, reasonText, packetType,
 } from './constants';
-import { encode } from './encode';
+import { encode, encodedLength } from './encode';
 import { PacketReader } from './frames';
 import type { Packet, Payload, Properties, PublishPacket, Subscription, Will } from './packets';
 import { AWAIT_PUBACK, AWAIT_PUBCOMP, AWAIT_PUBREC, FREE, MessageStore, PUBREL_QUEUED, QUEUED } from './store';
@@ -72,7 +72,6 @@ export interface SessionStats {
 
 /** Store states that hold a packet id the broker knows: they count against the in-flight window. */
 const IN_FLIGHT = 1 << AWAIT_PUBACK | 1 << AWAIT_PUBREC | 1 << AWAIT_PUBCOMP | 1 << PUBREL_QUEUED;
-const EMPTY = new Uint8Array(0);
 
 export class Session {
   readonly options: SessionOptions;
@@ -169,7 +168,7 @@ export class Session {
     const packet: PublishPacket = { cmd: 'publish', topic: topic, payload: payload, qos: qos as 0, retain: retain, properties: properties };
     const s = this.store;
     if (qos) packet.messageId = this._allocateId();
-    const n = -encode(packet, this.version, EMPTY, 0);
+    const n = encodedLength(packet, this.version);
     if (__MQTT5__ && this.state === ONLINE && this._maxPacketOut && n > this._maxPacketOut) return this._refuse(cb, PACKET_TOO_LARGE, 'packet over the broker maximum');
     if (!qos && this.state === ONLINE && s.find(-1, 1 << QUEUED) < 0) {
       this._sendPublish(packet, now);

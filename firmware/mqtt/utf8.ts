@@ -1,4 +1,4 @@
-// UTF-8 without TextEncoder/TextDecoder, which Espruino lacks. Strings are UTF-16 in JS, so 4-byte
+// UTF-8 by hand: Espruino has no built-in text codec classes. Strings are UTF-16 in JS, so 4-byte
 // sequences become surrogate pairs. Nothing here allocates except the decoded string itself.
 
 /** Bytes `s` takes in UTF-8 (a lone surrogate counts as U+FFFD, 3 bytes, as it is written). */

@@ -1,7 +1,11 @@
 // Helpers for the broker tests: a broker on an ephemeral port, MQTT.js clients, a raw socket client
 // that speaks through the firmware codec (for what MQTT.js will not send), and bounded waits.
+import { execFileSync } from 'child_process';
 import { EventEmitter } from 'events';
+import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { copyPacket, encodePacket, PacketReader } from '../../firmware/mqtt';
 import type { DecodedPacket, Packet } from '../../firmware/mqtt';
@@ -175,4 +179,14 @@ export class RawClient {
   }
 
   destroy(): void { this.socket.destroy(); }
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost, made by openssl in a temp folder that `cleanup` removes. */
+export function selfSignedCert(cleanup: Cleanup): { cert: string; key: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-tls-'));
+  cleanup.add(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  return { cert, key };
 }

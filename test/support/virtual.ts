@@ -5,8 +5,7 @@
 import { copyPacket, encodePacket, PacketReader } from '../../firmware/mqtt';
 import type { DecodedPacket, Packet } from '../../firmware/mqtt';
 import type { ConnectTarget, Platform, PlatformSocket, SocketHandlers } from '../../firmware/platform';
-
-interface Timer { at: number; seq: number; fn: () => void }
+import { VirtualClock } from '../../host-sim/clock';
 
 /** The test's end of one connection the client opened. */
 export class FarEnd {
@@ -45,9 +44,8 @@ export class FarEnd {
 }
 
 export class VirtualPlatform implements Platform {
-  private time = 0;
-  private seq = 0;
-  private timers: Timer[] = [];
+  /** The simulator's discrete-event clock: timers fire only when the test advances it. */
+  private readonly clock = new VirtualClock();
   /** Every connection the client opened, in order. */
   readonly ends: FarEnd[] = [];
   /** What connect() does: by default the test's far end waits for accept(); 'throw' fails at once, as Linux Espruino does. */
@@ -57,21 +55,11 @@ export class VirtualPlatform implements Platform {
 
   constructor(readonly version = 4) {}
 
-  now(): number { return this.time; }
+  now(): number { return this.clock.now(); }
 
-  setTimeout(fn: () => void, ms: number): unknown {
-    const t = { at: this.time + Math.max(0, ms), seq: this.seq++, fn };
-    // sorted by time, then by order of scheduling, as real timers fire
-    let i = this.timers.length;
-    while (i > 0 && (this.timers[i - 1].at > t.at || (this.timers[i - 1].at === t.at && this.timers[i - 1].seq > t.seq))) i--;
-    this.timers.splice(i, 0, t);
-    return t;
-  }
+  setTimeout(fn: () => void, ms: number): unknown { return this.clock.setTimeout(fn, ms); }
 
-  clearTimeout(handle: unknown): void {
-    const i = this.timers.indexOf(handle as Timer);
-    if (i >= 0) this.timers.splice(i, 1);
-  }
+  clearTimeout(handle: unknown): void { this.clock.clearTimeout(handle); }
 
   /** Scripted values first, then a fixed 0.5, so that delays are exact. */
   random(): number { return this.randoms.length ? (this.randoms.shift() as number) : 0.5; }
@@ -79,7 +67,7 @@ export class VirtualPlatform implements Platform {
   log(line: string): void { this.lines.push(line); }
 
   connect(target: ConnectTarget, handlers: SocketHandlers): PlatformSocket {
-    const end = new FarEnd(target, handlers, this.time, this.version);
+    const end = new FarEnd(target, handlers, this.clock.now(), this.version);
     this.ends.push(end);
     if (this.onConnect(end) === 'throw') throw new Error('ECONNREFUSED');
     return {
@@ -90,24 +78,19 @@ export class VirtualPlatform implements Platform {
 
   /** Runs every timer due up to now + ms, in order, moving the clock to each. */
   advance(ms: number): void {
-    const until = this.time + ms;
-    while (this.timers.length && this.timers[0].at <= until) {
-      const t = this.timers.shift() as Timer;
-      this.time = t.at;
-      t.fn();
-    }
-    this.time = until;
+    this.clock.runUntil(this.clock.now() + ms);
   }
 
   /** Advances to the next timer, if any, and runs it; returns false when none is pending. */
   step(): boolean {
-    if (!this.timers.length) return false;
-    this.advance(this.timers[0].at - this.time);
+    const at = this.clock.nextAt();
+    if (at === Infinity) return false;
+    this.clock.runUntil(at);
     return true;
   }
 
   /** The last connection opened. */
   get end(): FarEnd { return this.ends[this.ends.length - 1]; }
 
-  pending(): number { return this.timers.length; }
+  pending(): number { return this.clock.pending; }
 }
