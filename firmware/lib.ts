@@ -4,8 +4,6 @@
 // exports: esbuild would otherwise emit a getter-based CommonJS shim, which costs bytes.
 import { connect, ClientOptions } from './client';
 import { espruinoPlatform } from './espruino';
-import { encode } from './mqtt/encode';
-import { PacketReader } from './mqtt/frames';
 import type { Platform } from './platform';
 import { VERSION } from './version';
 
@@ -21,5 +19,3 @@ exports.create = (platform: Platform) => ({
 });
 /** The board's own platform, for wrapping (e.g. in require("sparrow-serial").serialPlatform). */
 exports.espruinoPlatform = espruinoPlatform;
-exports.encode = encode;
-exports.PacketReader = PacketReader;

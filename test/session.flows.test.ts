@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { encodePacket } from '../firmware/mqtt';
-import { AWAIT_PUBACK, AWAIT_PUBCOMP, AWAIT_PUBREC, FREE, MessageStore, PUBREL_QUEUED, QUEUED } from '../firmware/mqtt/store';
+import { createStore, FREE, MessageStore, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeFind, storeFree } from '../firmware/mqtt/store';
 import { brief, Peer } from './support/peer';
 
 type Results = { [name: string]: any };
@@ -473,59 +473,55 @@ describe('session MQTT 5 features', () => {
 });
 
 describe('message store (model test)', () => {
-  const SLOTS = 6, BYTES = 64;
+  const RECORDS = 6, BYTES = 64;
   type Op = { kind: 'add'; n: number } | { kind: 'free'; pick: number };
   const op: fc.Arbitrary<Op> = fc.oneof(
     fc.record({ kind: fc.constant('add' as const), n: fc.integer({ min: 1, max: 30 }) }),
     fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
   );
 
-  it('fill, free out of order, compaction and wrap keep every record\'s bytes and the publish order', () => {
+  /** Live records, oldest first, as [offset, tag] where tag is the byte each of its bytes holds. */
+  function records(s: MessageStore): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let at = s._first; at < s._end; at = nextRecord(s, at)) if (s._bytes[at] !== FREE) out.push([at, recordPacket(s, at)[0]]);
+    return out;
+  }
+
+  it('fill, free out of order and compaction keep every record\'s bytes, callback and the publish order', () => {
     fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-      const s = new MessageStore(BYTES, SLOTS);
-      const model: Array<{ id: number; n: number }> = [];
+      const s = createStore(BYTES, RECORDS);
+      const model: Array<{ tag: number; n: number }> = [];
       let next = 1;
       for (const o of ops) {
         if (o.kind === 'add') {
-          const used = model.reduce((a, m) => a + m.n, 0);
-          const i = s.reserve(o.n);
-          assert.equal(i >= 0, model.length < SLOTS && used + o.n <= BYTES, `reserve(${o.n}) with ${model.length} records of ${used} bytes`);
-          if (i < 0) continue;
-          const id = next++;
-          s.ids[i] = id;
-          s.bytes.fill(id & 255, s.start[i], s.start[i] + o.n);
-          model.push({ id, n: o.n });
+          const used = model.reduce((a, m) => a + m.n + 3, 0);
+          const tag = next++ & 255;
+          const added = storeAdd(s, new Uint8Array(o.n).fill(tag), 'cb' + tag);
+          assert.equal(added, model.length < RECORDS && used + o.n + 3 <= BYTES, `add(${o.n}) with ${model.length} records of ${used} bytes`);
+          if (added) model.push({ tag, n: o.n });
         } else if (model.length) {
           const m = model.splice(o.pick % model.length, 1)[0];
-          s.advance(s.find(m.id, 1 << QUEUED), FREE);
+          const at = records(s).filter((r) => r[1] === m.tag)[0][0];
+          assert.equal(storeFree(s, at), 'cb' + m.tag, 'the freed record\'s callback comes back');
         }
-        const order: number[] = [];
-        for (let k = 0; k < s.count; k++) {
-          const i = s.slot(k);
-          if (s.states[i] === FREE) continue;
-          order.push(s.ids[i]);
-          const bytes = s.bytes.subarray(s.start[i], s.start[i] + s.lengths[i]);
-          assert.ok(s.start[i] >= 0 && s.start[i] + s.lengths[i] <= BYTES);
-          assert.ok(bytes.every((b) => b === (s.ids[i] & 255)), 'record ' + s.ids[i] + ' bytes intact');
+        const live = records(s);
+        assert.deepEqual(live.map((r) => r[1]), model.map((m) => m.tag));
+        for (const [at, tag] of live) {
+          assert.ok(nextRecord(s, at) <= BYTES);
+          assert.ok(recordPacket(s, at).every((b) => b === tag), 'record ' + tag + ' bytes intact');
         }
-        assert.deepEqual(order, model.map((m) => m.id));
-        assert.equal(s.live, model.length);
+        assert.equal(s._live, model.length);
       }
     }), { numRuns: 300 });
   });
 
-  it('advance allows exactly the moves of the QoS state machine', () => {
-    const legal = new Set(['0>1', '1>0', '1>2', '1>3', '2>0', '2>1', '3>0', '3>1', '3>4', '4>0', '4>4', '4>5', '5>0', '5>4']);
-    const names = [FREE, QUEUED, AWAIT_PUBACK, AWAIT_PUBREC, AWAIT_PUBCOMP, PUBREL_QUEUED];
-    for (const from of names) {
-      for (const to of names) {
-        const s = new MessageStore(16, 2);
-        s.states[0] = from;
-        if (from) { s.live = 1; s.count = 1; }
-        let threw = false;
-        try { s.advance(0, to); } catch { threw = true; }
-        assert.equal(!threw, legal.has(from + '>' + to), `${from} -> ${to}`);
-      }
-    }
+  it('reads QoS and packet id from a stored PUBLISH, past a 2-byte remaining length', () => {
+    const s = createStore(1024, 4);
+    const publish = encodePacket({ cmd: 'publish', topic: 't/x', qos: 2, messageId: 0x1234, payload: new Uint8Array(200) }, { protocolVersion: 4 });
+    assert.ok(storeAdd(s, encodePacket({ cmd: 'publish', topic: 'a', qos: 0, payload: 'x' }, { protocolVersion: 4 }), undefined));
+    assert.ok(storeAdd(s, publish, undefined));
+    const second = nextRecord(s, s._first);
+    assert.deepEqual([recordQos(s, s._first), recordId(s, s._first), recordQos(s, second), recordId(s, second)], [0, 0, 2, 0x1234]);
+    assert.equal(storeFind(s, 0x1234, 1 << QUEUED), second);
   });
 });

@@ -7,7 +7,7 @@ import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { copyPacket, encodePacket, PacketReader } from '../firmware/mqtt';
 import type { Packet } from '../firmware/mqtt';
-import { Session, ONLINE } from '../firmware/mqtt/session';
+import { createSession, Session, ONLINE } from '../firmware/mqtt/session';
 
 type Out = { id: number; qos: number; payload: string; state: 'publish' | 'pubrel'; sent: boolean };
 
@@ -105,7 +105,7 @@ class World {
   constructor(readonly version: number) {
     const reader = new PacketReader({ protocolVersion: version });
     this.broker = new Broker((p) => this.toClient.push(encodePacket(p, { protocolVersion: version })));
-    this.session = new Session({ clientId: 'm1', clean: false, protocolVersion: version, keepalive: 0, storeSlots: 8, storeBytes: 160, inflightMax: 3 }, {
+    this.session = createSession({ clientId: 'm1', clean: false, protocolVersion: version, keepalive: 0, storeSlots: 8, storeBytes: 160, inflightMax: 3 }, {
       write: (bytes, n) => { this.toBroker.push(bytes.slice(0, n)); },
       event: (name, a, b) => {
         if (name === 'message') this.received.push(Buffer.from(b as Uint8Array).toString());

@@ -10,8 +10,7 @@ export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBR
 export const CMD_NAMES = ['', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
   'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
 
-const CMD_TYPES: { [cmd: string]: number } = {};
-for (let t = 1; t < 16; t++) CMD_TYPES[CMD_NAMES[t]] = t;
+const CMD_TYPES = /* @__PURE__ */ indexOf(CMD_NAMES);
 
 /** Packet type from a `cmd` name, or 0. */
 export function packetType(cmd: string): number {
@@ -20,7 +19,6 @@ export function packetType(cmd: string): number {
 
 /** Bit of a packet type in the "allowed in" masks below. The will properties use bit 0 (type 0 is unused). */
 export const WILL = 0;
-const bit = (...types: number[]) => { let m = 0; for (let i = 0; i < types.length; i++) m |= 1 << types[i]; return m; };
 
 /** Property value types, as stored on the wire. */
 export const BOOL = 0, BYTE = 1, U16 = 2, U32 = 3, VARINT = 4, STRING = 5, BINARY = 6, PAIR = 7;
@@ -30,38 +28,50 @@ export const BOOL = 0, BYTE = 1, U16 = 2, U32 = 3, VARINT = 4, STRING = 5, BINAR
  * BOOL is a byte that must be 0 or 1 and reads as a boolean, as mqtt-packet does.
  */
 export const PROPERTIES: { [id: number]: [string, number, number] } = __MQTT5__ ? {
-  0x01: ['payloadFormatIndicator', BOOL, bit(PUBLISH, WILL)],
-  0x02: ['messageExpiryInterval', U32, bit(PUBLISH, WILL)],
-  0x03: ['contentType', STRING, bit(PUBLISH, WILL)],
-  0x08: ['responseTopic', STRING, bit(PUBLISH, WILL)],
-  0x09: ['correlationData', BINARY, bit(PUBLISH, WILL)],
-  0x0b: ['subscriptionIdentifier', VARINT, bit(PUBLISH, SUBSCRIBE)],
-  0x11: ['sessionExpiryInterval', U32, bit(CONNECT, CONNACK, DISCONNECT)],
-  0x12: ['assignedClientIdentifier', STRING, bit(CONNACK)],
-  0x13: ['serverKeepAlive', U16, bit(CONNACK)],
-  0x15: ['authenticationMethod', STRING, bit(CONNECT, CONNACK, AUTH)],
-  0x16: ['authenticationData', BINARY, bit(CONNECT, CONNACK, AUTH)],
-  0x17: ['requestProblemInformation', BOOL, bit(CONNECT)],
-  0x18: ['willDelayInterval', U32, bit(WILL)],
-  0x19: ['requestResponseInformation', BOOL, bit(CONNECT)],
-  0x1a: ['responseInformation', STRING, bit(CONNACK)],
-  0x1c: ['serverReference', STRING, bit(CONNACK, DISCONNECT)],
-  0x1f: ['reasonString', STRING, bit(CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, AUTH)],
-  0x21: ['receiveMaximum', U16, bit(CONNECT, CONNACK)],
-  0x22: ['topicAliasMaximum', U16, bit(CONNECT, CONNACK)],
-  0x23: ['topicAlias', U16, bit(PUBLISH)],
-  0x24: ['maximumQoS', BYTE, bit(CONNACK)],
-  0x25: ['retainAvailable', BOOL, bit(CONNACK)],
+  0x01: ['payloadFormatIndicator', BOOL, 1 << PUBLISH | 1 << WILL],
+  0x02: ['messageExpiryInterval', U32, 1 << PUBLISH | 1 << WILL],
+  0x03: ['contentType', STRING, 1 << PUBLISH | 1 << WILL],
+  0x08: ['responseTopic', STRING, 1 << PUBLISH | 1 << WILL],
+  0x09: ['correlationData', BINARY, 1 << PUBLISH | 1 << WILL],
+  0x0b: ['subscriptionIdentifier', VARINT, 1 << PUBLISH | 1 << SUBSCRIBE],
+  0x11: ['sessionExpiryInterval', U32, 1 << CONNECT | 1 << CONNACK | 1 << DISCONNECT],
+  0x12: ['assignedClientIdentifier', STRING, 1 << CONNACK],
+  0x13: ['serverKeepAlive', U16, 1 << CONNACK],
+  0x15: ['authenticationMethod', STRING, 1 << CONNECT | 1 << CONNACK | 1 << AUTH],
+  0x16: ['authenticationData', BINARY, 1 << CONNECT | 1 << CONNACK | 1 << AUTH],
+  0x17: ['requestProblemInformation', BOOL, 1 << CONNECT],
+  0x18: ['willDelayInterval', U32, 1 << WILL],
+  0x19: ['requestResponseInformation', BOOL, 1 << CONNECT],
+  0x1a: ['responseInformation', STRING, 1 << CONNACK],
+  0x1c: ['serverReference', STRING, 1 << CONNACK | 1 << DISCONNECT],
+  0x1f: ['reasonString', STRING, 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << PUBREL | 1 << PUBCOMP | 1 << SUBACK | 1 << UNSUBACK | 1 << DISCONNECT | 1 << AUTH],
+  0x21: ['receiveMaximum', U16, 1 << CONNECT | 1 << CONNACK],
+  0x22: ['topicAliasMaximum', U16, 1 << CONNECT | 1 << CONNACK],
+  0x23: ['topicAlias', U16, 1 << PUBLISH],
+  0x24: ['maximumQoS', BYTE, 1 << CONNACK],
+  0x25: ['retainAvailable', BOOL, 1 << CONNACK],
   0x26: ['userProperties', PAIR, 0xffff],
-  0x27: ['maximumPacketSize', U32, bit(CONNECT, CONNACK)],
-  0x28: ['wildcardSubscriptionAvailable', BOOL, bit(CONNACK)],
-  0x29: ['subscriptionIdentifiersAvailable', BOOL, bit(CONNACK)],
-  0x2a: ['sharedSubscriptionAvailable', BOOL, bit(CONNACK)],
+  0x27: ['maximumPacketSize', U32, 1 << CONNECT | 1 << CONNACK],
+  0x28: ['wildcardSubscriptionAvailable', BOOL, 1 << CONNACK],
+  0x29: ['subscriptionIdentifiersAvailable', BOOL, 1 << CONNACK],
+  0x2a: ['sharedSubscriptionAvailable', BOOL, 1 << CONNACK],
 } : {};
 
 /** Property id from its name, built once from the table. */
-export const PROPERTY_IDS: { [name: string]: number } = {};
-for (const id in PROPERTIES) PROPERTY_IDS[PROPERTIES[id][0]] = +id;
+export const PROPERTY_IDS = /* @__PURE__ */ indexOf(PROPERTIES);
+
+/**
+ * The inverse of a table of names, or of entries that start with a name: name -> key. Called as a
+ * pure function, so that a bundle which never reads the result leaves the work out.
+ */
+function indexOf(table: { [key: number]: string | [string, ...unknown[]] }): { [name: string]: number } {
+  const index: { [name: string]: number } = {};
+  for (const key in table) {
+    const entry = table[key];
+    index[typeof entry === 'string' ? entry : entry[0]] = +key;
+  }
+  return index;
+}
 
 /** Reason codes shared by several packets (spec 2.4), by name for the code that uses them. */
 export const SUCCESS = 0x00, NO_MATCHING_SUBSCRIBERS = 0x10, NO_SUBSCRIPTION_EXISTED = 0x11,
@@ -74,55 +84,55 @@ export const SUCCESS = 0x00, NO_MATCHING_SUBSCRIBERS = 0x10, NO_SUBSCRIPTION_EXI
   RETAIN_NOT_SUPPORTED = 0x9a, QOS_NOT_SUPPORTED = 0x9b, SHARED_SUBSCRIPTIONS_NOT_SUPPORTED = 0x9e,
   SUBSCRIPTION_IDS_NOT_SUPPORTED = 0xa1, WILDCARDS_NOT_SUPPORTED = 0xa2;
 
-const ACKS = bit(PUBACK, PUBREC);
+const ACKS = 1 << PUBACK | 1 << PUBREC;
 /**
  * Every MQTT 5 reason code (spec 2.4): code -> [text for logs, packets that may carry it].
  * The decoder refuses a code outside its packet's set; the logs print the text.
  */
 export const REASONS: { [code: number]: [string, number] } = __MQTT5__ ? {
-  0x00: ['Success', bit(CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK, AUTH, DISCONNECT, SUBACK)],
-  0x01: ['Granted QoS 1', bit(SUBACK)],
-  0x02: ['Granted QoS 2', bit(SUBACK)],
-  0x04: ['Disconnect with Will Message', bit(DISCONNECT)],
+  0x00: ['Success', 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << PUBREL | 1 << PUBCOMP | 1 << UNSUBACK | 1 << AUTH | 1 << DISCONNECT | 1 << SUBACK],
+  0x01: ['Granted QoS 1', 1 << SUBACK],
+  0x02: ['Granted QoS 2', 1 << SUBACK],
+  0x04: ['Disconnect with Will Message', 1 << DISCONNECT],
   0x10: ['No matching subscribers', ACKS],
-  0x11: ['No subscription existed', bit(UNSUBACK)],
-  0x18: ['Continue authentication', bit(AUTH)],
-  0x19: ['Re-authenticate', bit(AUTH)],
-  0x80: ['Unspecified error', bit(CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT)],
-  0x81: ['Malformed Packet', bit(CONNACK, DISCONNECT)],
-  0x82: ['Protocol Error', bit(CONNACK, DISCONNECT)],
-  0x83: ['Implementation specific error', bit(CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT)],
-  0x84: ['Unsupported Protocol Version', bit(CONNACK)],
-  0x85: ['Client Identifier not valid', bit(CONNACK)],
-  0x86: ['Bad User Name or Password', bit(CONNACK)],
-  0x87: ['Not authorized', bit(CONNACK, PUBACK, PUBREC, SUBACK, UNSUBACK, DISCONNECT)],
-  0x88: ['Server unavailable', bit(CONNACK)],
-  0x89: ['Server busy', bit(CONNACK, DISCONNECT)],
-  0x8a: ['Banned', bit(CONNACK)],
-  0x8b: ['Server shutting down', bit(DISCONNECT)],
-  0x8c: ['Bad authentication method', bit(CONNACK, DISCONNECT)],
-  0x8d: ['Keep Alive timeout', bit(DISCONNECT)],
-  0x8e: ['Session taken over', bit(DISCONNECT)],
-  0x8f: ['Topic Filter invalid', bit(SUBACK, UNSUBACK, DISCONNECT)],
-  0x90: ['Topic Name invalid', bit(CONNACK, PUBACK, PUBREC, DISCONNECT)],
-  0x91: ['Packet Identifier in use', bit(PUBACK, PUBREC, SUBACK, UNSUBACK)],
-  0x92: ['Packet Identifier not found', bit(PUBREL, PUBCOMP)],
-  0x93: ['Receive Maximum exceeded', bit(DISCONNECT)],
-  0x94: ['Topic Alias invalid', bit(DISCONNECT)],
-  0x95: ['Packet too large', bit(CONNACK, DISCONNECT)],
-  0x96: ['Message rate too high', bit(DISCONNECT)],
-  0x97: ['Quota exceeded', bit(CONNACK, PUBACK, PUBREC, SUBACK, DISCONNECT)],
-  0x98: ['Administrative action', bit(DISCONNECT)],
-  0x99: ['Payload format invalid', bit(CONNACK, PUBACK, PUBREC, DISCONNECT)],
-  0x9a: ['Retain not supported', bit(CONNACK, DISCONNECT)],
-  0x9b: ['QoS not supported', bit(CONNACK, DISCONNECT)],
-  0x9c: ['Use another server', bit(CONNACK, DISCONNECT)],
-  0x9d: ['Server moved', bit(CONNACK, DISCONNECT)],
-  0x9e: ['Shared Subscriptions not supported', bit(SUBACK, DISCONNECT)],
-  0x9f: ['Connection rate exceeded', bit(CONNACK, DISCONNECT)],
-  0xa0: ['Maximum connect time', bit(DISCONNECT)],
-  0xa1: ['Subscription Identifiers not supported', bit(SUBACK, DISCONNECT)],
-  0xa2: ['Wildcard Subscriptions not supported', bit(SUBACK, DISCONNECT)],
+  0x11: ['No subscription existed', 1 << UNSUBACK],
+  0x18: ['Continue authentication', 1 << AUTH],
+  0x19: ['Re-authenticate', 1 << AUTH],
+  0x80: ['Unspecified error', 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << SUBACK | 1 << UNSUBACK | 1 << DISCONNECT],
+  0x81: ['Malformed Packet', 1 << CONNACK | 1 << DISCONNECT],
+  0x82: ['Protocol Error', 1 << CONNACK | 1 << DISCONNECT],
+  0x83: ['Implementation specific error', 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << SUBACK | 1 << UNSUBACK | 1 << DISCONNECT],
+  0x84: ['Unsupported Protocol Version', 1 << CONNACK],
+  0x85: ['Client Identifier not valid', 1 << CONNACK],
+  0x86: ['Bad User Name or Password', 1 << CONNACK],
+  0x87: ['Not authorized', 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << SUBACK | 1 << UNSUBACK | 1 << DISCONNECT],
+  0x88: ['Server unavailable', 1 << CONNACK],
+  0x89: ['Server busy', 1 << CONNACK | 1 << DISCONNECT],
+  0x8a: ['Banned', 1 << CONNACK],
+  0x8b: ['Server shutting down', 1 << DISCONNECT],
+  0x8c: ['Bad authentication method', 1 << CONNACK | 1 << DISCONNECT],
+  0x8d: ['Keep Alive timeout', 1 << DISCONNECT],
+  0x8e: ['Session taken over', 1 << DISCONNECT],
+  0x8f: ['Topic Filter invalid', 1 << SUBACK | 1 << UNSUBACK | 1 << DISCONNECT],
+  0x90: ['Topic Name invalid', 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << DISCONNECT],
+  0x91: ['Packet Identifier in use', 1 << PUBACK | 1 << PUBREC | 1 << SUBACK | 1 << UNSUBACK],
+  0x92: ['Packet Identifier not found', 1 << PUBREL | 1 << PUBCOMP],
+  0x93: ['Receive Maximum exceeded', 1 << DISCONNECT],
+  0x94: ['Topic Alias invalid', 1 << DISCONNECT],
+  0x95: ['Packet too large', 1 << CONNACK | 1 << DISCONNECT],
+  0x96: ['Message rate too high', 1 << DISCONNECT],
+  0x97: ['Quota exceeded', 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << SUBACK | 1 << DISCONNECT],
+  0x98: ['Administrative action', 1 << DISCONNECT],
+  0x99: ['Payload format invalid', 1 << CONNACK | 1 << PUBACK | 1 << PUBREC | 1 << DISCONNECT],
+  0x9a: ['Retain not supported', 1 << CONNACK | 1 << DISCONNECT],
+  0x9b: ['QoS not supported', 1 << CONNACK | 1 << DISCONNECT],
+  0x9c: ['Use another server', 1 << CONNACK | 1 << DISCONNECT],
+  0x9d: ['Server moved', 1 << CONNACK | 1 << DISCONNECT],
+  0x9e: ['Shared Subscriptions not supported', 1 << SUBACK | 1 << DISCONNECT],
+  0x9f: ['Connection rate exceeded', 1 << CONNACK | 1 << DISCONNECT],
+  0xa0: ['Maximum connect time', 1 << DISCONNECT],
+  0xa1: ['Subscription Identifiers not supported', 1 << SUBACK | 1 << DISCONNECT],
+  0xa2: ['Wildcard Subscriptions not supported', 1 << SUBACK | 1 << DISCONNECT],
 } : {};
 
 /** 3.1.1 CONNACK return codes (spec 3.2.2.3), for messages. */

@@ -1,179 +1,117 @@
 // The message store: outgoing messages that are queued (not yet sent) or in flight (sent, not yet
-// acknowledged), kept as their encoded PUBLISH bytes in ONE preallocated byte area, in the order they
-// were published. Nothing is allocated per message: a record is a slot in a few typed arrays plus a
-// run of bytes in the area. Records leave mostly in order (acks come in order), so the area is a ring;
-// a record freed out of order leaves a gap that is squeezed out only when space runs short.
+// acknowledged), kept as their encoded PUBLISH packets in ONE preallocated byte area, in the order
+// they were published. A record is [state, length high, length low, packet bytes]: nothing is
+// allocated per message but its callback's place in a sparse array. Acks come mostly in order, so
+// records leave from the front and the area fills towards its end; a record freed out of order stays
+// as a gap until the records in front of it leave, or until space runs short and the live records are
+// slid to the front.
+//
+// Plain functions over a record of fields, not a class: on the board every `this.` and every
+// `X.prototype.y = function` is text the interpreter keeps in RAM, and these run in a loop per ack.
 
 /**
- * Named states of an outgoing message (coreMQTT style). FREE marks a slot that holds nothing;
- * PUBREL_QUEUED is a QoS 2 message the broker PUBREC'd on an earlier link, whose PUBREL must be sent
- * again on the next one before it can complete.
+ * Named states of an outgoing message (coreMQTT style). AWAIT_ACK waits for PUBACK (QoS 1) or PUBREC
+ * (QoS 2); PUBREL_QUEUED is a QoS 2 message the broker PUBREC'd on an earlier link, whose PUBREL must
+ * be sent again on the next one before it can complete.
  */
-export const FREE = 0, QUEUED = 1, AWAIT_PUBACK = 2, AWAIT_PUBREC = 3, AWAIT_PUBCOMP = 4, PUBREL_QUEUED = 5;
+export const FREE = 0, QUEUED = 1, AWAIT_ACK = 2, AWAIT_PUBCOMP = 3, PUBREL_QUEUED = 4;
 
-/**
- * The moves the protocol allows, as a bit set of target states per state. Back to QUEUED is the resend
- * after a reconnect; AWAIT_PUBCOMP to itself answers a duplicate PUBREC [MQTT-4.3.3].
- */
-const MOVES = [
-  1 << QUEUED,
-  1 << FREE | 1 << AWAIT_PUBACK | 1 << AWAIT_PUBREC,
-  1 << FREE | 1 << QUEUED,
-  1 << FREE | 1 << QUEUED | 1 << AWAIT_PUBCOMP,
-  1 << FREE | 1 << AWAIT_PUBCOMP | 1 << PUBREL_QUEUED,
-  1 << FREE | 1 << AWAIT_PUBCOMP,
-];
-
-export class MessageStore {
-  /** The byte area; record i occupies bytes[start[i] .. start[i] + lengths[i]). */
-  readonly bytes: Uint8Array;
-  readonly start: Int32Array;
-  readonly lengths: Int32Array;
-  readonly ids: Uint16Array;
-  readonly states: Uint8Array;
-  readonly qos: Uint8Array;
-  /** What to call when record i completes (acknowledged, refused or abandoned). */
-  readonly callbacks: unknown[] = [];
-  /** Oldest slot, and the number of slots from it to the newest (gaps included). */
-  head = 0;
-  count = 0;
-  /** Live records (not FREE), and the bytes they hold. */
-  live = 0;
-  used = 0;
-
-  constructor(areaBytes: number, slots: number) {
-    this.bytes = new Uint8Array(areaBytes);
-    this.start = new Int32Array(slots);
-    this.lengths = new Int32Array(slots);
-    this.ids = new Uint16Array(slots);
-    this.states = new Uint8Array(slots);
-    this.qos = new Uint8Array(slots);
-  }
-
-  /** Slot of the k-th record in publish order. */
-  slot(k: number): number {
-    return (this.head + k) % this.states.length;
-  }
-
-  /**
-   * Reserves room for a QUEUED record of `n` bytes at the end of the order; returns its slot, or -1
-   * when no slot or fewer than `n` bytes are free. Free bytes split by gaps or around the ring's ends
-   * are squeezed together first, so slot numbers of other records may change here, never elsewhere.
-   */
-  reserve(n: number): number {
-    const slots = this.states.length;
-    if (this.live === slots || this.used + n > this.bytes.length) return -1;
-    if (this.count === slots) this._compact();
-    let at = this._freeAt(n);
-    if (at < 0) {
-      this._compact();
-      at = this._freeAt(n);
-    }
-    const i = this.slot(this.count++);
-    this.start[i] = at;
-    this.lengths[i] = n;
-    this.advance(i, QUEUED);
-    this.live++;
-    this.used += n;
-    return i;
-  }
-
-  /**
-   * The one place a record's state moves. A move the protocol does not allow is a bug in the session,
-   * reported loudly. Moving to FREE releases the record; the ring's head moves past freed records so
-   * their bytes can be reused.
-   */
-  advance(i: number, to: number): void {
-    const states = this.states;
-    if (!((MOVES[states[i]] >> to) & 1)) throw new Error('illegal message state move ' + states[i] + '>' + to);
-    states[i] = to;
-    if (to) return;
-    this.callbacks[i] = undefined;
-    this.live--;
-    this.used -= this.lengths[i];
-    while (this.count > 0 && states[this.head] === FREE) {
-      this.head = (this.head + 1) % states.length;
-      this.count--;
-    }
-    if (this.count === 0) this.head = 0;
-  }
-
-  /** Slot of the first live record, in publish order, with packet id `id` (any when negative) and a state in `mask`'s bits; -1 if none. */
-  find(id: number, mask: number): number {
-    for (let k = 0; k < this.count; k++) {
-      const i = this.slot(k);
-      if ((id < 0 || this.ids[i] === id) && (mask >> this.states[i]) & 1) return i;
-    }
-    return -1;
-  }
-
-  /** Live records whose state is in `mask`'s bits. */
-  countIn(mask: number): number {
-    let n = 0;
-    for (let k = 0; k < this.count; k++) n += (mask >> this.states[this.slot(k)]) & 1;
-    return n;
-  }
-
-  /** Where n contiguous bytes are free after the newest record, wrapping once; -1 if nowhere. */
-  private _freeAt(n: number): number {
-    if (this.count === 0) return 0;
-    const first = this.start[this.head];
-    const lastSlot = this.slot(this.count - 1);
-    const end = this.start[lastSlot] + this.lengths[lastSlot];
-    if (end > first) {
-      if (this.bytes.length - end >= n) return end;
-      return first >= n ? 0 : -1;
-    }
-    return first - end >= n ? end : -1;
-  }
-
-  /**
-   * Squeezes out the gaps left by records freed out of order, so that all free bytes and slots lie after
-   * the newest record. Runs only when the store is full, in place: records slide down in address order,
-   * then the part that had wrapped to the front is rotated behind the older part (three reversals).
-   */
-  private _compact(): void {
-    const order: number[] = [];
-    for (let k = 0; k < this.count; k++) {
-      const i = this.slot(k);
-      if (this.states[i] !== FREE) order.push(i);
-    }
-    let split = 0; // where, in publish order, the records that wrapped to the front of the area begin
-    for (let j = 1; j < order.length && !split; j++) if (this.start[order[j]] < this.start[order[j - 1]]) split = j;
-    const byAddress = split ? order.slice(split).concat(order.slice(0, split)) : order;
-    const b = this.bytes;
-    let at = 0, wrapped = 0;
-    for (let j = 0; j < byAddress.length; j++) {
-      const i = byAddress[j], from = this.start[i], n = this.lengths[i];
-      for (let x = 0; x < n; x++) b[at + x] = b[from + x];
-      this.start[i] = at;
-      at += n;
-      if (split && j < order.length - split) wrapped = at;
-    }
-    if (split) {
-      reverse(b, 0, wrapped);
-      reverse(b, wrapped, at);
-      reverse(b, 0, at);
-      for (let j = 0; j < order.length; j++) this.start[order[j]] += j < split ? -wrapped : at - wrapped;
-    }
-    const meta: number[][] = [], callbacks: unknown[] = [];
-    for (let j = 0; j < order.length; j++) {
-      const i = order[j];
-      meta.push([this.start[i], this.lengths[i], this.ids[i], this.states[i], this.qos[i]]);
-      callbacks.push(this.callbacks[i]);
-    }
-    for (let j = 0; j < this.states.length; j++) {
-      const m = meta[j];
-      this.states[j] = m ? m[3] : FREE;
-      this.callbacks[j] = callbacks[j];
-      if (!m) continue;
-      this.start[j] = m[0]; this.lengths[j] = m[1]; this.ids[j] = m[2]; this.qos[j] = m[4];
-    }
-    this.head = 0;
-    this.count = this.live = order.length;
-  }
+export interface MessageStore {
+  readonly _bytes: Uint8Array;
+  /** Offset of the oldest record, and the end of the newest: records run from `first` while below `end`. */
+  _first: number;
+  _end: number;
+  /** Live records (not FREE). */
+  _live: number;
+  /** Callbacks, by record offset. */
+  _callbacks: unknown[];
+  readonly _maxRecords: number;
 }
 
-function reverse(b: Uint8Array, from: number, to: number): void {
-  for (to--; from < to; from++, to--) { const t = b[from]; b[from] = b[to]; b[to] = t; }
+export function createStore(areaBytes: number, maxRecords: number): MessageStore {
+  return { _bytes: new Uint8Array(areaBytes), _first: 0, _end: 0, _live: 0, _callbacks: [], _maxRecords: maxRecords };
+}
+
+/** Appends a QUEUED record holding a copy of `packet`; false when it does not fit even once the gaps are squeezed out, or when maxRecords are live. */
+export function storeAdd(s: MessageStore, packet: Uint8Array, callback: unknown): boolean {
+  const n = packet.length, b = s._bytes;
+  if (s._end + n + 3 > b.length) compact(s);
+  if (s._end + n + 3 > b.length || n > 65535 || s._live >= s._maxRecords) return false;
+  const at = s._end;
+  b[at] = QUEUED;
+  b[at + 1] = n >> 8;
+  b[at + 2] = n & 255;
+  b.set(packet, at + 3);
+  s._callbacks[at] = callback;
+  s._end = at + 3 + n;
+  s._live++;
+  return true;
+}
+
+/** Offset of the record after the one at `at`. */
+export function nextRecord(s: MessageStore, at: number): number {
+  return at + 3 + (s._bytes[at + 1] << 8 | s._bytes[at + 2]);
+}
+
+/** The packet of the record at `at` (a view into the area). */
+export function recordPacket(s: MessageStore, at: number): Uint8Array {
+  return s._bytes.subarray(at + 3, nextRecord(s, at));
+}
+
+/** QoS of the record's PUBLISH, from its first byte. */
+export function recordQos(s: MessageStore, at: number): number {
+  return s._bytes[at + 3] >> 1 & 3;
+}
+
+/** Packet id of the record's PUBLISH (0 for QoS 0): past the fixed header and the topic. */
+export function recordId(s: MessageStore, at: number): number {
+  if (!recordQos(s, at)) return 0;
+  const b = s._bytes;
+  let i = at + 4;
+  while (b[i++] & 128);
+  i += 2 + (b[i] << 8 | b[i + 1]);
+  return b[i] << 8 | b[i + 1];
+}
+
+/** Frees the record at `at` and returns its callback. The front moves past freed records, so their bytes are reused. */
+export function storeFree(s: MessageStore, at: number): unknown {
+  const b = s._bytes, callback = s._callbacks[at];
+  delete s._callbacks[at];
+  b[at] = FREE;
+  s._live--;
+  while (s._first < s._end && b[s._first] === FREE) s._first = nextRecord(s, s._first);
+  if (s._first === s._end) s._first = s._end = 0;
+  return callback;
+}
+
+/** Offset of the first live record with packet id `id` (any when negative) and a state in `mask`'s bits; -1 if none. */
+export function storeFind(s: MessageStore, id: number, mask: number): number {
+  for (let at = s._first; at < s._end; at = nextRecord(s, at)) {
+    if ((mask >> s._bytes[at]) & 1 && (id < 0 || recordId(s, at) === id)) return at;
+  }
+  return -1;
+}
+
+/** Live records whose state is in `mask`'s bits. */
+export function storeCount(s: MessageStore, mask: number): number {
+  let n = 0;
+  for (let at = s._first; at < s._end; at = nextRecord(s, at)) n += (mask >> s._bytes[at]) & 1;
+  return n;
+}
+
+/** Slides the live records to the front of the area, in order. Runs only when space runs short, never during a walk. */
+function compact(s: MessageStore): void {
+  const b = s._bytes, callbacks: unknown[] = [];
+  let to = 0;
+  for (let at = s._first; at < s._end;) {
+    const next = nextRecord(s, at);
+    if (b[at] !== FREE) {
+      callbacks[to] = s._callbacks[at];
+      for (let i = at; i < next; i++) b[to++] = b[i];
+    }
+    at = next;
+  }
+  s._callbacks = callbacks;
+  s._first = 0;
+  s._end = to;
 }

@@ -22,39 +22,6 @@ function fromHex(h) {
   return u8;
 }
 
-function encodeHex(packet, version) {
-  var buf = new Uint8Array(512);
-  var n = exports.encode(packet, version, buf, 0);
-  if (n < 0) throw new Error('encode asked for ' + -n + ' bytes');
-  return hex(buf.subarray(0, n));
-}
-
-/** Pushes `h` in chunks of `chunk` bytes; returns the packets, each snapshotted by `summary` (objects are reused). */
-function decodeHex(h, version, chunk, summary) {
-  var bytes = fromHex(h), out = [];
-  var reader = new exports.PacketReader({ protocolVersion: version });
-  for (var i = 0; i < bytes.length; i += chunk) {
-    var err = reader.push(bytes.subarray(i, Math.min(i + chunk, bytes.length)), function (p) { out.push(summary(p)); });
-    if (err !== null) throw new Error('decode error 0x' + err.reasonCode.toString(16) + ': ' + err.message);
-  }
-  return out;
-}
-
-/** The one packet `h` holds, with its fields copied (payload as hex). */
-function decodeOne(h, version) {
-  var list = decodeHex(h, version, h.length, function (p) {
-    var copy = {};
-    for (var k in p) copy[k] = p[k] instanceof Uint8Array ? hex(p[k]) : p[k];
-    return copy;
-  });
-  eq(list.length, 1, 'packets decoded');
-  return list[0];
-}
-
-function summary(p) {
-  return p.cmd + (p.messageId ? ' #' + p.messageId : '') + (p.topic ? ' ' + p.topic : '') + (p.payload ? ' ' + hex(p.payload) : '');
-}
-
 function payload24() {
   var u8 = new Uint8Array(24);
   for (var i = 0; i < 24; i++) u8[i] = (i * 7) & 255;
@@ -70,115 +37,8 @@ var PUBACK = '4002000a';
 var SUBSCRIBE = '820800010003732f2301';
 var SUBACK = '9003000101';
 var PINGREQ = 'c000';
-var STREAM = CONNACK + PUBLISH1 + PUBACK + SUBACK + PUBLISH0;
-var STREAM_PACKETS = ['connack', 'publish #10 s/t ' + PAYLOAD, 'puback #10', 'suback #1', 'publish s/t ' + PAYLOAD].join('|');
-
-test('CONNECT 3.1.1 encodes to the bytes mosquitto accepts', function () {
-  eq(encodeHex({ cmd: 'connect', clientId: 'esp1', keepalive: 60, clean: true, protocolId: 'MQTT', protocolVersion: 4 }, 4), CONNECT, 'bytes');
-});
-
-test('encode writes nothing and returns -needed when the buffer is too small', function () {
-  var buf = new Uint8Array(4);
-  eq(exports.encode({ cmd: 'connect', clientId: 'esp1', keepalive: 60 }, 4, buf, 0), -18, 'result');
-  eq(hex(buf), '00000000', 'buffer');
-});
-
-test('CONNACK decodes', function () {
-  var p = decodeOne(CONNACK, 4);
-  eq(p.cmd, 'connack', 'cmd');
-  eq(p.sessionPresent, false, 'sessionPresent');
-  eq(p.returnCode, 0, 'returnCode');
-});
-
-test('PUBLISH QoS 0 with a 24-byte payload encodes at an offset and decodes', function () {
-  var buf = new Uint8Array(64);
-  var n = exports.encode({ cmd: 'publish', topic: 's/t', qos: 0, payload: payload24() }, 4, buf, 3);
-  eq(n, PUBLISH0.length / 2, 'length');
-  eq(hex(buf.subarray(3, 3 + n)), PUBLISH0, 'bytes');
-  var p = decodeOne(PUBLISH0, 4);
-  eq(p.topic + ' q' + p.qos + ' ' + p.payload, 's/t q0 ' + PAYLOAD, 'topic, qos, payload');
-  eq(p.retain, false, 'retain');
-  eq(p.dup, false, 'dup');
-});
-
-test('PUBLISH QoS 1 with a 24-byte payload round-trips', function () {
-  eq(encodeHex({ cmd: 'publish', topic: 's/t', qos: 1, messageId: 10, payload: payload24() }, 4), PUBLISH1, 'bytes');
-  var p = decodeOne(PUBLISH1, 4);
-  eq(p.topic + ' q' + p.qos + ' #' + p.messageId + ' ' + p.payload, 's/t q1 #10 ' + PAYLOAD, 'fields');
-});
-
-test('decoded payload is a Uint8Array', function () {
-  var kinds = decodeHex(PUBLISH0, 4, 64, function (p) { return p.payload instanceof Uint8Array; });
-  eq(kinds[0], true, 'instanceof Uint8Array');
-});
-
-test('PUBACK round-trips', function () {
-  eq(encodeHex({ cmd: 'puback', messageId: 10 }, 4), PUBACK, 'bytes');
-  eq(decodeOne(PUBACK, 4).messageId, 10, 'messageId');
-});
-
-test('SUBSCRIBE encodes', function () {
-  eq(encodeHex({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 's/#', qos: 1 }] }, 4), SUBSCRIBE, 'bytes');
-});
-
-test('SUBACK decodes', function () {
-  var p = decodeOne(SUBACK, 4);
-  eq(p.messageId, 1, 'messageId');
-  eq(p.granted.length + ':' + p.granted[0], '1:1', 'granted');
-});
-
-test('PINGREQ round-trips', function () {
-  eq(encodeHex({ cmd: 'pingreq' }, 4), PINGREQ, 'bytes');
-  eq(decodeOne(PINGREQ, 4).cmd, 'pingreq', 'cmd');
-});
-
-test('a stream fed one byte at a time gives every packet, in order', function () {
-  eq(decodeHex(STREAM, 4, 1, summary).join('|'), STREAM_PACKETS, 'packets');
-});
-
-test('several packets in one chunk all come out', function () {
-  eq(decodeHex(STREAM, 4, STREAM.length, summary).join('|'), STREAM_PACKETS, 'packets');
-});
-
-test('malformed: PUBLISH with QoS 3 fails with 0x81', function () {
-  var reader = new exports.PacketReader({ protocolVersion: 4 });
-  var err = reader.push(fromHex('36070003732f74000a'), function () { throw new Error('no packet expected'); });
-  eq(err !== null && err.reasonCode, 0x81, 'reasonCode');
-  eq(typeof err.message, 'string', 'message');
-});
-
-test('malformed: a remaining length over 4 bytes fails with 0x81', function () {
-  var reader = new exports.PacketReader({ protocolVersion: 4 });
-  var err = reader.push(fromHex('30ffffffff7f'), function () { throw new Error('no packet expected'); });
-  eq(err !== null && err.reasonCode, 0x81, 'reasonCode');
-});
-
-if (FULL) {
-  test('full: CONNECT decodes (server side)', function () {
-    var p = decodeOne(CONNECT, 4);
-    eq([p.cmd, p.clientId, p.keepalive, p.clean, p.protocolId, p.protocolVersion].join(' '), 'connect esp1 60 true MQTT 4', 'fields');
-  });
-
-  test('full: CONNACK, SUBACK encode (server side)', function () {
-    eq(encodeHex({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 4), CONNACK, 'connack');
-    eq(encodeHex({ cmd: 'suback', messageId: 1, granted: [1] }, 4), SUBACK, 'suback');
-  });
-
-  test('full: SUBSCRIBE decodes (server side)', function () {
-    var s = decodeOne(SUBSCRIBE, 4).subscriptions;
-    eq(s.length + ' ' + s[0].topic + ' q' + s[0].qos, '1 s/# q1', 'subscriptions');
-  });
-
-  test('full: MQTT 5 PUBLISH with properties round-trips', function () {
-    var h = '321d0003732f74000713020000003c0300046a736f6e260001610001626869';
-    var props = { messageExpiryInterval: 60, contentType: 'json', userProperties: { a: 'b' } };
-    eq(encodeHex({ cmd: 'publish', topic: 's/t', qos: 1, messageId: 7, payload: fromHex('6869'), properties: props }, 5), h, 'bytes');
-    var p = decodeOne(h, 5);
-    var q = p.properties;
-    eq([p.topic, p.messageId, p.payload, q.messageExpiryInterval, q.contentType, q.userProperties.a].join(' '), 's/t 7 6869 60 json b', 'fields');
-  });
-}
-
+var STREAM = PUBLISH1 + PUBLISH0 + 'd000';
+var STREAM_MESSAGES = ['message s/t q1 #10 ' + PAYLOAD, 'message s/t q0 ' + PAYLOAD].join('|');
 
 /**
  * A fake board for the bundle's client: connect() hands back a socket whose writes are recorded as hex,
@@ -217,6 +77,80 @@ function fakeBoard() {
 }
 
 var CONNECT_D1 = '100e00044d5154540402000000026431';
+
+/** A client of version `v` on a fake board, connected (CONNACK taken); its events are recorded in `b.events`. */
+function connected(v, options) {
+  var b = fakeBoard(), o = { clientId: 'esp1', keepalive: 60, protocolVersion: v, reconnectPeriod: 0 };
+  for (var k in options) o[k] = options[k];
+  b.events = [];
+  b.client = exports.create(b.platform).connect('mqtt://broker', o);
+  b.client.on('message', function (topic, payload, packet) {
+    b.events.push('message ' + topic + ' q' + packet.qos + (packet.messageId ? ' #' + packet.messageId : '') + ' ' + (payload instanceof Uint8Array ? hex(payload) : 'not bytes'));
+  });
+  b.client.on('error', function (e) { b.events.push('error 0x' + e.reasonCode.toString(16)); });
+  b.client.on('close', function () { b.events.push('close'); });
+  b.runTimer(); b.handlers.open();
+  b.connect = b.take();
+  b.receive(v === 5 ? '2003000000' : CONNACK);
+  return b;
+}
+
+test('CONNECT 3.1.1 is the bytes mosquitto accepts', function () {
+  eq(connected(4).connect, CONNECT, 'bytes');
+});
+
+test('PUBLISH QoS 0 with a 24-byte payload', function () {
+  var b = connected(4);
+  b.client.publish('s/t', payload24());
+  eq(b.take(), PUBLISH0, 'bytes');
+});
+
+test('SUBSCRIBE, and PINGREQ when idle', function () {
+  var b = connected(4);
+  b.client.subscribe('s/#', { qos: 1 });
+  eq(b.take(), SUBSCRIBE, 'SUBSCRIBE');
+  b.runTimer();
+  eq(b.take(), PINGREQ, 'PINGREQ');
+});
+
+test('a stream fed one byte at a time gives every packet, in order, payloads as Uint8Array', function () {
+  var b = connected(4);
+  for (var i = 0; i < STREAM.length; i += 2) b.receive(STREAM.substr(i, 2));
+  eq(b.events.join('|'), STREAM_MESSAGES, 'messages');
+  eq(b.take(), PUBACK, 'PUBACK for the QoS 1 one');
+});
+
+test('several packets in one chunk all come out', function () {
+  var b = connected(4);
+  b.receive(STREAM);
+  eq(b.events.join('|'), STREAM_MESSAGES, 'messages');
+});
+
+test('malformed: PUBLISH with QoS 3 closes the link with 0x81', function () {
+  var b = connected(4);
+  b.receive('36070003732f74000a');
+  eq(b.events.join(), 'error 0x81,close', 'events');
+});
+
+test('malformed: a remaining length over 4 bytes closes the link with 0x81', function () {
+  var b = connected(4);
+  b.receive('30ffffffff7f');
+  eq(b.events.join(), 'error 0x81,close', 'events');
+});
+
+if (FULL) {
+  test('full: MQTT 5 PUBLISH with properties, both ways', function () {
+    var h = '321d0003732f74000113020000003c0300046a736f6e260001610001626869';
+    var props = { messageExpiryInterval: 60, contentType: 'json', userProperties: { a: 'b' } }, got = null;
+    var b = connected(5);
+    b.client.on('message', function (topic, payload, packet) { got = packet.properties; });
+    b.client.publish('s/t', fromHex('6869'), { qos: 1, properties: props });
+    eq(b.take(), h, 'bytes');
+    b.receive(h);
+    eq([got.messageExpiryInterval, got.contentType, got.userProperties.a].join(' '), '60 json b', 'properties');
+    eq(b.events.join(), 'message s/t q1 #1 6869', 'delivered');
+  });
+}
 
 test('client: CONNECT on open, CONNACK, QoS 1 publish completes on PUBACK', function () {
   var b = fakeBoard(), events = [], acked = 'pending';

@@ -3,7 +3,7 @@
 // side; what the "broker" says is encoded by the same codec and fed back in.
 import { copyPacket, encodePacket, PacketReader } from '../../firmware/mqtt';
 import type { DecodedPacket, Packet } from '../../firmware/mqtt';
-import { Session, SessionError, SessionOptions } from '../../firmware/mqtt/session';
+import { createSession, Session, SessionError, SessionOptions } from '../../firmware/mqtt/session';
 
 export type Sent = DecodedPacket & { [field: string]: any };
 
@@ -17,7 +17,7 @@ export class Peer {
   now = 0;
 
   constructor(options: Partial<SessionOptions> = {}) {
-    this.session = new Session({ clientId: 'c1', ...options } as SessionOptions, {
+    this.session = createSession({ clientId: 'c1', ...options } as SessionOptions, {
       write: (bytes, n) => { this.raw.push(bytes.slice(0, n)); },
       event: (name, a, b) => {
         this.events.push(name === 'message' ? [name, a, Buffer.from(b as Uint8Array).toString()] : [name, a, b]);

@@ -1,0 +1,273 @@
+// The client's half of the codec, written for the board's byte budget: it encodes only what a client
+// sends (CONNECT, PUBLISH, acks, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) and decodes only what a
+// broker sends. The general codec (encode.ts, decode.ts, frames.ts) serves the broker and the tools;
+// the library bundles carry this one instead, which is about a fifth of its size.
+//
+// Encoding goes into one scratch buffer shared by every session of the process: packets are built and
+// handed to the transport (which copies them) or to the store synchronously, so no two ever overlap.
+// The body is written first, behind a gap of HEAD bytes; the fixed header then goes just in front of
+// it, once the remaining length is known, so nothing is measured twice or moved.
+import { PROPERTIES, PROPERTY_IDS, BOOL, BYTE, U16, U32, VARINT, STRING, PAIR, MALFORMED_PACKET, PUBLISH, PUBREL, CONNACK, SUBACK, UNSUBACK, DISCONNECT } from './constants';
+import type { Payload, Properties, Subscription, Will } from './packets';
+import { utf8Read, utf8Write } from './utf8';
+
+const HEAD = 5;
+let out = new Uint8Array(128);
+let at = HEAD;
+
+function room(n: number): void {
+  if (at + n > out.length) {
+    const bigger = new Uint8Array(at + n + 64);
+    bigger.set(out);
+    out = bigger;
+  }
+}
+
+function byte(v: number): void {
+  room(1);
+  out[at++] = v;
+}
+
+function u16(v: number): void {
+  byte(v >> 8);
+  byte(v & 255);
+}
+
+function varint(v: number): void {
+  do byte(v > 127 ? (v & 127) | 128 : v); while ((v = Math.floor(v / 128)));
+}
+
+/** Bytes of a payload (a string goes as UTF-8), without a length. */
+function data(d: Payload): void {
+  if (typeof d === 'string') {
+    room(d.length * 3);
+    at = utf8Write(d, out, at);
+  } else {
+    room(d.length);
+    out.set(d, at);
+    at += d.length;
+  }
+}
+
+/** A length-prefixed string or binary field. */
+function field(d: Payload): void {
+  const start = at;
+  u16(0);
+  data(d);
+  const n = at - start - 2;
+  out[start] = n >> 8;
+  out[start + 1] = n & 255;
+}
+
+/**
+ * MQTT 5 properties, by mqtt-packet's names. The length prefix is a varint whose size is known only
+ * afterwards, so 4 bytes are reserved and the properties slid back over the unused ones.
+ */
+function properties(p: Properties | undefined): void {
+  room(4);
+  const start = at;
+  at += 4;
+  for (const name in p) {
+    const id = PROPERTY_IDS[name], v = (p as { [name: string]: any })[name];
+    if (!id || v === undefined) continue;
+    const type = PROPERTIES[id][1];
+    if (type === PAIR) {
+      for (const key in v) {
+        const values = typeof v[key] === 'string' ? [v[key]] : v[key];
+        for (let i = 0; i < values.length; i++) { byte(id); field(key); field(values[i]); }
+      }
+      continue;
+    }
+    byte(id);
+    if (type === BOOL || type === BYTE) byte(+v);
+    else if (type === U16) u16(v);
+    else if (type === U32) { u16(v >>> 16); u16(v & 0xffff); }
+    else if (type === VARINT) varint(v);
+    else field(v);
+  }
+  const n = at - start - 4, end = at;
+  at = start;
+  varint(n);
+  for (let i = start + 4; i < end; i++) out[at++] = out[i];
+}
+
+/** Puts the fixed header in front of the body written since `begin`, and returns the whole packet. */
+function finish(first: number): Uint8Array {
+  let n = at - HEAD, size = 1;
+  for (let m = n; m > 127; m = Math.floor(m / 128)) size++;
+  const end = at, start = HEAD - 1 - size;
+  at = start;
+  byte(first);
+  varint(n);
+  at = HEAD;
+  return out.subarray(start, end);
+}
+
+export function connectPacket(version: number, clientId: string, clean: boolean, keepalive: number,
+  username: string | undefined, password: Payload | undefined, will: Will | undefined, props: Properties | undefined): Uint8Array {
+  field('MQTT');
+  byte(version);
+  byte((clean ? 2 : 0) | (will ? 4 | (will.qos || 0) << 3 | (will.retain ? 32 : 0) : 0) |
+    (password !== undefined ? 64 : 0) | (username !== undefined ? 128 : 0));
+  u16(keepalive);
+  if (__MQTT5__ && version === 5) properties(props);
+  field(clientId);
+  if (will) {
+    if (__MQTT5__ && version === 5) properties(will.properties);
+    field(will.topic);
+    field(will.payload);
+  }
+  if (username !== undefined) field(username);
+  if (password !== undefined) field(password);
+  return finish(0x10);
+}
+
+export function publishPacket(version: number, topic: string, payload: Payload, qos: number, retain: boolean, id: number, props: Properties | undefined): Uint8Array {
+  field(topic);
+  if (qos) u16(id);
+  if (__MQTT5__ && version === 5) properties(props);
+  data(payload);
+  return finish(0x30 | qos << 1 | (retain ? 1 : 0));
+}
+
+/** PUBACK, PUBREC, PUBREL or PUBCOMP (by packet type), with an MQTT 5 reason code when not 0. */
+export function ackPacket(type: number, id: number, reasonCode: number): Uint8Array {
+  u16(id);
+  if (reasonCode) byte(reasonCode);
+  return finish(type << 4 | (type === PUBREL ? 2 : 0));
+}
+
+/** SUBSCRIBE (a list of subscriptions) or UNSUBSCRIBE (a list of filters). */
+export function subscribePacket(version: number, id: number, list: Array<Subscription | string>, props: Properties | undefined): Uint8Array {
+  u16(id);
+  if (__MQTT5__ && version === 5) properties(props);
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i];
+    if (typeof s === 'string') { field(s); continue; }
+    field(s.topic);
+    byte(s.qos | (__MQTT5__ ? (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | (s.rh || 0) << 4 : 0));
+  }
+  return finish(typeof list[0] === 'string' ? 0xa2 : 0x82);
+}
+
+/** PINGREQ (0xc0), or DISCONNECT (0xe0) with an MQTT 5 reason code when not 0. */
+export function shortPacket(first: number, reasonCode: number): Uint8Array {
+  if (reasonCode) byte(reasonCode);
+  return finish(first);
+}
+
+// Decoding: a whole packet's body, already collected by the session, is read with one cursor. A read
+// past the end or a malformed field throws the reason code, which the session catches.
+
+let src: Uint8Array, pos = 0, lim = 0;
+
+function take(n: number): number {
+  if (pos + n > lim) throw MALFORMED_PACKET;
+  return (pos += n) - n;
+}
+
+function rd8(): number {
+  return src[take(1)];
+}
+
+function rd16(): number {
+  return src[take(2)] << 8 | src[pos - 1];
+}
+
+function rdVarint(): number {
+  let v = 0;
+  for (let m = 1, c = 128; c & 128; m *= 128) {
+    if (m > 2097152) throw MALFORMED_PACKET;
+    c = rd8();
+    v += (c & 127) * m;
+  }
+  return v;
+}
+
+function rdBinary(): Uint8Array {
+  const n = rd16(), start = take(n);
+  return src.subarray(start, start + n);
+}
+
+function rdString(): string {
+  const n = rd16(), start = take(n), s = utf8Read(src, start, start + n);
+  if (s === null) throw MALFORMED_PACKET;
+  return s;
+}
+
+/** MQTT 5 properties; user properties gather into an object, a repeated key into an array, as mqtt-packet does. */
+function rdProperties(): Properties {
+  const p: { [name: string]: any } = {}, n = rdVarint(), end = take(n) + n;
+  pos = end - n; // take() checked the length; the properties are read within it
+  while (pos < end) {
+    const def = PROPERTIES[rdVarint()];
+    if (!def) throw MALFORMED_PACKET;
+    const name = def[0], type = def[1];
+    if (type === PAIR) {
+      const pairs = p[name] || (p[name] = {}), key = rdString(), value = rdString(), old = pairs[key];
+      pairs[key] = old === undefined ? value : ([] as string[]).concat(old, value);
+      continue;
+    }
+    const v: any = type === BOOL || type === BYTE ? rd8() : type === U16 ? rd16() : type === U32 ? rd16() * 65536 + rd16()
+      : type === VARINT ? rdVarint() : type === STRING ? rdString() : rdBinary();
+    if (type === BOOL && v > 1) throw MALFORMED_PACKET;
+    // a PUBLISH may carry several subscription identifiers: a repeated property reads as an array
+    p[name] = p[name] === undefined ? (type === BOOL ? !!v : v) : ([] as unknown[]).concat(p[name], v);
+  }
+  return p;
+}
+
+/** A received packet with mqtt-packet's field names. Binary fields are views into `body`, valid until the next packet. */
+export interface ReceivedPacket {
+  cmd?: string;
+  messageId?: number;
+  topic?: string;
+  payload?: Uint8Array;
+  qos?: number;
+  dup?: boolean;
+  retain?: boolean;
+  sessionPresent?: boolean;
+  returnCode?: number;
+  reasonCode?: number;
+  granted?: number[];
+  properties?: Properties;
+}
+
+/**
+ * Decodes a packet a broker may send, from its type, its flags (the first byte's halves) and body[0..length). Packets only a client
+ * sends come back with no fields, for the session to refuse. Throws MALFORMED_PACKET for bad bytes.
+ */
+export function parsePacket(type: number, flags: number, body: Uint8Array, length: number, version: number): ReceivedPacket {
+  src = body;
+  pos = 0;
+  lim = length;
+  const v5 = __MQTT5__ && version === 5, p: ReceivedPacket = {};
+  if (type === PUBLISH) {
+    p.cmd = 'publish';
+    p.qos = flags >> 1 & 3;
+    if (p.qos === 3) throw MALFORMED_PACKET;
+    p.dup = !!(flags & 8);
+    p.retain = !!(flags & 1);
+    p.topic = rdString();
+    if (p.qos) p.messageId = rd16();
+    if (__MQTT5__ && v5) p.properties = rdProperties();
+    p.payload = src.subarray(pos, pos = lim);
+  } else if (flags !== (type === PUBREL ? 2 : 0)) {
+    throw MALFORMED_PACKET;
+  } else if (type === CONNACK) {
+    p.cmd = 'connack';
+    p.sessionPresent = !!(rd8() & 1);
+    if (__MQTT5__ && v5) { p.reasonCode = rd8(); p.properties = rdProperties(); } else p.returnCode = rd8();
+  } else if (type === SUBACK || type === UNSUBACK && __MQTT5__ && v5) {
+    p.messageId = rd16();
+    if (__MQTT5__ && v5) p.properties = rdProperties();
+    p.granted = [];
+    while (pos < lim) p.granted.push(rd8());
+  } else if (type > PUBLISH && type <= UNSUBACK || type === DISCONNECT) {
+    if (type !== DISCONNECT) p.messageId = rd16();
+    if (__MQTT5__ && v5 && pos < lim) p.reasonCode = rd8();
+    if (__MQTT5__ && v5 && pos < lim) p.properties = rdProperties();
+  }
+  if (pos !== lim) throw MALFORMED_PACKET;
+  return p;
+}
