@@ -15,7 +15,7 @@ export interface Message {
   retain: boolean;
   /** MQTT 5 properties forwarded to subscribers (no topic alias or subscription ids: those are per hop). */
   properties?: Properties;
-  /** Date.now() after which the message is not delivered (Message Expiry Interval), or 0. */
+  /** Clock time (epoch ms) after which the message is not delivered (Message Expiry Interval), or 0. */
   expiresAt: number;
   /** Client id of the publisher, for No Local. */
   origin: string;
