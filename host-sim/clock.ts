@@ -3,27 +3,26 @@
 // pass in seconds and two runs with the same inputs fire the same callbacks in the same order.
 // The heap is indexed (each timer knows its slot) so clearTimeout removes at once: the client re-arms
 // its keepalive on every packet, and lazily deleted timers would pile up by the million in a big fleet.
+// Work deferred with defer() (the broker batching its writes) runs after the callback that deferred
+// it, in order, before the next timer: the virtual counterpart of Node's setImmediate.
+import type { Clock } from './broker/clock';
+
+/** Date.now() of virtual time 0: a fixed instant, so a run's time stamps do not depend on the day. */
+export const VIRTUAL_EPOCH = Date.UTC(2025, 0, 1);
 
 export interface VirtualTimer {
   at: number;
   seq: number;
   fn: (() => void) | null;
   index: number;
-  // Node's Timeout has these; the broker calls unref() on its timers, which means nothing here.
-  unref(): VirtualTimer;
-  ref(): VirtualTimer;
-  hasRef(): boolean;
-}
-
-function makeTimer(at: number, seq: number, fn: () => void): VirtualTimer {
-  const t: VirtualTimer = { at, seq, fn, index: -1, unref: () => t, ref: () => t, hasRef: () => false };
-  return t;
 }
 
 export class VirtualClock {
   private time: number;
   private seq = 0;
   private heap: VirtualTimer[] = [];
+  private deferred: (() => void)[] = [];
+  private draining = false;
   /** Callbacks fired so far (for the bench and for tests). */
   fired = 0;
 
@@ -48,7 +47,7 @@ export class VirtualClock {
   setTimeout(fn: () => void, ms: number): VirtualTimer {
     // like Node: a negative, NaN or missing delay means "as soon as possible", never in the past
     const delay = ms > 0 ? ms : 0;
-    const t = makeTimer(this.time + delay, this.seq++, fn);
+    const t: VirtualTimer = { at: this.time + delay, seq: this.seq++, fn, index: -1 };
     this.push(t);
     return t;
   }
@@ -71,7 +70,20 @@ export class VirtualClock {
     t.fn = null;
     this.fired++;
     if (fn) fn();
+    this.drain();
     return true;
+  }
+
+  /** Queues `fn` to run once the current callback (or run()) returns, at the same virtual instant. */
+  defer(fn: () => void): void {
+    this.deferred.push(fn);
+  }
+
+  /** Runs `fn` from outside the clock (starting boards, closing the broker), then the work it deferred. */
+  run<T>(fn: () => T): T {
+    const r = fn();
+    this.drain();
+    return r;
   }
 
   /** Fires every timer due up to `until` (new ones included), then sets the time to `until`. */
@@ -84,6 +96,18 @@ export class VirtualClock {
   advanceTo(t: number): void {
     if (this.nextAt() < t) throw new Error('advanceTo would skip due timers');
     if (t > this.time) this.time = t;
+  }
+
+  private drain(): void {
+    if (this.draining) return; // a run() inside deferred work: the loop below reaches what it adds
+    this.draining = true;
+    const q = this.deferred;
+    try {
+      for (let i = 0; i < q.length; i++) q[i]();
+    } finally {
+      q.length = 0;
+      this.draining = false;
+    }
   }
 
   private less(a: VirtualTimer, b: VirtualTimer): boolean {
@@ -139,4 +163,14 @@ export class VirtualClock {
     h[i] = t;
     t.index = i;
   }
+}
+
+/** The broker's Clock on virtual time: epoch ms counted from VIRTUAL_EPOCH, timers and deferred work on `clock`. */
+export function brokerClock(clock: VirtualClock): Clock {
+  return {
+    now: () => VIRTUAL_EPOCH + Math.floor(clock.now()),
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (timer) => clock.clearTimeout(timer),
+    defer: (fn) => clock.defer(fn),
+  };
 }

@@ -11,7 +11,7 @@ import { AppChecker } from './app-checker';
 import { SimBoard, BoardState } from './board';
 import { bundlePath, FirmwareImage, loadBundle, SparrowBundle } from './bundle';
 import { Checker } from './checker';
-import { VirtualClock } from './clock';
+import { brokerClock, VirtualClock } from './clock';
 import { FaultPlan, hasFaults, noFaults } from './faults';
 import { FaultyPlatform, FaultCounts } from './faulty-platform';
 import { Ledger } from './ledger';
@@ -21,7 +21,6 @@ import { boardSourceAddress } from './ports';
 import { streamFor } from './rng';
 import { tcpPlatform } from './tcp-platform';
 import { virtualPlatform } from './virtual-platform';
-import { VirtualScope } from './virtual-scope';
 
 export interface FleetOptions {
   devices: number;
@@ -99,7 +98,6 @@ export class Fleet {
   readonly boards: SimBoard[] = [];
   readonly faultCounts: FaultCounts = { cuts: 0, halfOpens: 0, outages: 0 };
   readonly clock: VirtualClock | null;
-  readonly scope: VirtualScope | null;
   readonly net: MemoryNetwork | null;
   broker: Broker | null = null;
   brokerUrl = '';
@@ -129,11 +127,9 @@ export class Fleet {
     }
     if (this.o.virtual) {
       this.clock = new VirtualClock();
-      this.scope = new VirtualScope(this.clock);
       this.net = new MemoryNetwork(this.clock);
     } else {
       this.clock = null;
-      this.scope = null;
       this.net = null;
     }
   }
@@ -171,7 +167,9 @@ export class Fleet {
     const o = this.o;
     if (o.virtual) {
       if (o.broker !== 'embedded') throw new Error('--virtual runs the in-process broker; it cannot reach ' + o.broker);
-      const broker = await Broker.start({ port: null, wsPort: null, tlsPort: null, sysInterval: 0, logger: createLogger('silent') });
+      const broker = await Broker.start({
+        port: null, wsPort: null, tlsPort: null, sysInterval: 0, logger: createLogger('silent'), clock: brokerClock(this.clock!),
+      });
       this.broker = broker;
       this.net!.listen('broker', 1883, (link) => broker.attach(link));
       this.brokerUrl = 'mqtt://broker:1883';
@@ -216,12 +214,12 @@ export class Fleet {
     if (o.app) {
       const checker = new AppChecker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, () => this.now(), checkerId);
       this.appChecker = checker;
-      await this.within(() => checker.start());
+      this.within(() => checker.start());
       await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
     } else {
       const checker = new Checker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, this.ledger, () => this.stamp(), checkerId);
       this.checker = checker;
-      await this.within(() => checker.start());
+      this.within(() => checker.start());
       await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
     }
     const heapBefore = process.memoryUsage().heapUsed;
@@ -297,8 +295,8 @@ export class Fleet {
       board.start();
       if (faulty) platform.start(o.faults, streamFor(o.seed, id, 3));
     };
-    if (this.scope) {
-      this.scope.run(() => { for (const id of ids) startOne(id); });
+    if (this.clock) {
+      this.clock.run(() => { for (const id of ids) startOne(id); });
       return;
     }
     // real sockets: a ramp, so the broker's accept queue is not flooded by a SYN storm
@@ -333,13 +331,12 @@ export class Fleet {
       plat.setTimeout(send, Math.max(0, batchAt - this.now()));
     };
     await this.until(() => feeder.connected, 30000, 'the feeder to connect');
-    await this.within(() => send());
+    this.within(() => send());
   }
 
-  /** Runs `fn` in the fleet's world (on virtual time when virtual). */
-  private async within(fn: () => void): Promise<void> {
-    if (this.scope) this.scope.run(fn);
-    else fn();
+  /** Runs `fn` in the fleet's world: when virtual, on the clock, with the work it deferred done before it returns. */
+  private within<T>(fn: () => T): T {
+    return this.clock ? this.clock.run(fn) : fn();
   }
 
   /**
@@ -354,8 +351,8 @@ export class Fleet {
     while (!done()) {
       if (this.stopRequested && !this.draining) return;
       if (this.now() >= deadline) throw new Error('timed out waiting for ' + what);
-      if (this.scope) {
-        this.scope.advance(Math.min(deadline, this.clock!.now() + VIRTUAL_STEP), Infinity);
+      if (this.clock) {
+        this.clock.runUntil(Math.min(deadline, this.clock.now() + VIRTUAL_STEP));
         each();
         if (performance.now() - yielded < 50) continue;
         await new Promise((r) => setImmediate(r));
@@ -404,16 +401,13 @@ export class Fleet {
   }
 
   private async shutdown(): Promise<void> {
-    await this.within(() => {
+    this.within(() => {
       for (const b of this.boards) b.stop();
       for (const b of this.appBoards) b.stop();
       if (this.checker) this.checker.stop();
       if (this.appChecker) this.appChecker.stop();
     });
-    if (this.broker) {
-      const b = this.broker;
-      if (this.scope) await this.scope.run(() => b.close());
-      else await b.close();
-    }
+    const broker = this.broker;
+    if (broker) await this.within(() => broker.close());
   }
 }

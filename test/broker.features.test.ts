@@ -262,6 +262,18 @@ describe('broker: will messages', () => {
     assert.ok(Date.now() - t0 >= 900);
   });
 
+  it('MQTT-3.3.2: the will reaches MQTT 5 subscribers as a valid PUBLISH, without its Will Delay Interval', async () => {
+    const sub = await RawClient.open(tb.port, { clientId: 'strict' }, 5, cleanup);
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'will/#', qos: 0 }] });
+    await sub.next('suback');
+    const will = { topic: 'will/typed', payload: 'w', properties: { willDelayInterval: 100, contentType: 'text/plain' } };
+    const r = await RawClient.open(tb.port, { clientId: 'typed', will }, 5);
+    r.destroy();
+    const p = await sub.next('publish') as any;
+    assert.equal(sub.decodeError, null);
+    assert.deepEqual(p.properties, { contentType: 'text/plain' });
+  });
+
   it('Will Delay: a session that ends first (expiry 0) sends the will at once', async () => {
     const box = await watcher();
     const r = await RawClient.open(tb.port, { clientId: 'short', will: { topic: 'will/short', payload: 'w', properties: { willDelayInterval: 100 } } }, 5);

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { VERSION } from '../../firmware/version';
 import type { QoS } from '../../firmware/mqtt';
 import { Auth } from './auth';
+import type { Clock, Timer } from './clock';
 import { Connection } from './connection';
 import { serveHttp } from './http';
 import { socketLink, webSocketLink, type Link } from './link';
@@ -27,7 +28,8 @@ const SHUTTING_DOWN = 0x8b;
 export class Broker {
   readonly options: BrokerOptions;
   readonly log: Logger;
-  readonly stats = new Stats();
+  readonly clock: Clock;
+  readonly stats: Stats;
   readonly auth: Auth;
   readonly tree = new TopicTree<Session>();
   readonly retained = new RetainedStore();
@@ -39,21 +41,23 @@ export class Broker {
   readonly ports = { tcp: 0, tls: 0, ws: 0 };
   private servers: { close(cb: () => void): void }[] = [];
   private sockets = new Set<net.Socket>();
-  private sysTimer: NodeJS.Timeout | null = null;
+  private sysTimer: Timer | null = null;
   private closing = false;
 
   constructor(options: Partial<BrokerOptions> = {}) {
     this.options = withDefaults(options);
-    this.log = this.options.logger || createLogger(this.options.logLevel);
+    this.clock = this.options.clock;
+    this.log = this.options.logger || createLogger(this.options.logLevel, undefined, this.clock);
+    this.stats = new Stats(this.clock);
     this.auth = new Auth(this.options);
-    this.wills = new Wills((m) => this.publish(m, null));
+    this.wills = new Wills(this.clock, (m) => this.publish(m, null));
   }
 
   /** Creates a broker, loads its store and opens its listeners. */
   static async start(options: Partial<BrokerOptions> = {}): Promise<Broker> {
     const b = new Broker(options);
     try {
-      if (b.options.dataDir) b.restore(Persistence.open(b.options.dataDir, b.options.fsync));
+      if (b.options.dataDir) b.restore(Persistence.open(b.options.dataDir, b.options.fsync, b.clock));
       await b.listen();
     } catch (e) {
       await b.close();
@@ -69,12 +73,12 @@ export class Broker {
     const o = this.options;
     const track = (s: net.Socket) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); };
     if (o.port !== null) {
-      const server = net.createServer((s) => { track(s); this.attach(socketLink(s, 'tcp')); });
+      const server = net.createServer((s) => { track(s); this.attach(socketLink(s, 'tcp', this.clock)); });
       this.ports.tcp = await this.bind(server, o.port, 'MQTT');
     }
     if (o.tlsPort !== null) {
       if (!o.cert || !o.key) throw new Error('--tls-port needs --cert and --key');
-      const server = tls.createServer({ cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) }, (s) => { track(s); this.attach(socketLink(s, 'tls')); });
+      const server = tls.createServer({ cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) }, (s) => { track(s); this.attach(socketLink(s, 'tls', this.clock)); });
       server.on('tlsClientError', (e) => this.log.debug(`TLS handshake failed: ${e.message}`));
       this.ports.tls = await this.bind(server, o.tlsPort, 'MQTT over TLS');
     }
@@ -85,7 +89,7 @@ export class Broker {
         server, path: o.wsPath, maxPayload: o.maxPacketSize + 8,
         handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
       });
-      wss.on('connection', (ws, req) => this.attach(webSocketLink(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, 'ws')));
+      wss.on('connection', (ws, req) => this.attach(webSocketLink(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, 'ws', this.clock)));
       wss.on('error', (e) => this.log.error(`WebSocket server: ${e.message}`));
       this.servers.push(wss);
       this.ports.ws = await this.bind(server, o.wsPort, `MQTT over WebSocket (path ${o.wsPath})`);
@@ -118,19 +122,20 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    if (this.sysTimer) clearInterval(this.sysTimer);
+    const clock = this.clock;
+    if (this.sysTimer) clock.clearTimeout(this.sysTimer);
     for (const c of [...this.connections]) c.close(SHUTTING_DOWN, 'server shutting down');
     this.wills.clear();
-    for (const s of this.sessions.values()) if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    for (const s of this.sessions.values()) if (s.expiryTimer) clock.clearTimeout(s.expiryTimer);
     // servers close once their connections have ended; a peer that never reads (a stalled subscriber, a
     // browser's keep-alive connection) would hold that up for ever, so after a second they are cut
     const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    const cut = setTimeout(() => {
+    const cut = clock.setTimeout(() => {
       for (const s of this.sockets) s.destroy();
       for (const s of this.servers) if ('closeAllConnections' in s) (s as { closeAllConnections(): void }).closeAllConnections();
     }, 1000);
     await closed;
-    clearTimeout(cut);
+    clock.clearTimeout(cut);
     for (const s of this.sockets) s.destroy();
     if (this.store) { await this.store.close(); this.store = null; }
     this.log.info('broker stopped');
@@ -143,11 +148,10 @@ export class Broker {
   /**
    * Writes `conn`'s encoded packets once the current event-loop turn has handled all its input: every
    * socket read of the turn (one per publisher at low rates) adds to the same write per subscriber,
-   * so a message costs a fraction of a write syscall instead of one each. setImmediate runs right
-   * after the poll phase, so this adds no timer delay.
+   * so a message costs a fraction of a write syscall instead of one each (see Clock.defer).
    */
   flushLater(conn: Connection): void {
-    if (this.toFlush.push(conn) === 1) setImmediate(this.flushAll);
+    if (this.toFlush.push(conn) === 1) this.clock.defer(this.flushAll);
   }
 
   private flushAll = (): void => {
@@ -177,7 +181,7 @@ export class Broker {
       s = new Session(clientId, username);
       this.sessions.set(clientId, s);
     }
-    if (s.expiryTimer) { clearTimeout(s.expiryTimer); s.expiryTimer = null; }
+    if (s.expiryTimer) { this.clock.clearTimeout(s.expiryTimer); s.expiryTimer = null; }
     s.username = username;
     s.expiry = expiry;
     s.conn = conn;
@@ -201,10 +205,7 @@ export class Broker {
     }
     if (s.expiry === 0) this.endSession(s);
     else {
-      if (s.expiry !== NEVER_EXPIRES) {
-        s.expiryTimer = setTimeout(() => this.endSession(s), s.expiry * 1000);
-        s.expiryTimer.unref();
-      }
+      if (s.expiry !== NEVER_EXPIRES) s.expiryTimer = this.clock.setTimeout(() => this.endSession(s), s.expiry * 1000);
       this.store?.saveSession(s);
     }
   }
@@ -213,7 +214,7 @@ export class Broker {
   endSession(s: Session): void {
     if (this.sessions.get(s.clientId) !== s) return;
     this.wills.fire(s.clientId);
-    if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    if (s.expiryTimer) this.clock.clearTimeout(s.expiryTimer);
     for (const e of s.subs.values()) this.tree.remove(treePath(e), s, e.group);
     s.subs.clear();
     s.queue.clear();
@@ -246,7 +247,7 @@ export class Broker {
 
   /** Queues the retained messages matching a new subscription (sent with RETAIN set [MQTT-3.3.1-8]). */
   sendRetained(s: Session, e: SubEntry<Session>): void {
-    for (const m of this.retained.match(e.filter, Date.now())) {
+    for (const m of this.retained.match(e.filter, this.clock.now())) {
       this.deliver(s, m, (m.qos < e.qos ? m.qos : e.qos) as QoS, true, e.id !== undefined ? [e.id] : undefined, null);
     }
   }
@@ -350,9 +351,12 @@ export class Broker {
 
   private startSys(): void {
     if (!this.options.sysInterval) return;
-    this.publishSys();
-    this.sysTimer = setInterval(() => this.publishSys(), this.options.sysInterval * 1000);
-    this.sysTimer.unref();
+    const every = this.options.sysInterval * 1000;
+    const tick = () => {
+      this.publishSys();
+      this.sysTimer = this.clock.setTimeout(tick, every);
+    };
+    tick();
   }
 
   publishSys(): void {
@@ -372,7 +376,7 @@ export class Broker {
     this.store = store;
     const { retained, sessions } = store.load();
     for (const m of retained) this.retained.set(m);
-    const now = Date.now();
+    const now = this.clock.now();
     for (const r of sessions) {
       const s = new Session(r.clientId, r.username);
       s.expiry = r.expiry;
@@ -389,8 +393,7 @@ export class Broker {
       }
       if (s.expiry !== NEVER_EXPIRES) {
         const left = Math.max(0, r.disconnectedAt + s.expiry * 1000 - now);
-        s.expiryTimer = setTimeout(() => this.endSession(s), left);
-        s.expiryTimer.unref();
+        s.expiryTimer = this.clock.setTimeout(() => this.endSession(s), left);
       }
     }
     this.log.info(`restored ${sessions.length} sessions and ${retained.length} retained messages from ${this.options.dataDir}`);

@@ -14,6 +14,7 @@ import type {
   SubscribePacket, UnsubscribePacket,
 } from '../../firmware/mqtt';
 import type { Broker } from './broker';
+import type { Timer } from './clock';
 import type { Link } from './link';
 import { expired, forwardedProperties, remainingExpiry, type Message } from './message';
 import { NEVER_EXPIRES, type Delivery, type Session } from './sessions';
@@ -35,8 +36,8 @@ export class Connection {
   session: Session | null = null;
   private will: { msg: Message; delay: number } | null = null;
   private keepaliveMs = 0;
-  private lastSeen = Date.now();
-  private timer: NodeJS.Timeout | null = null;
+  private lastSeen: number;
+  private timer: Timer | null = null;
   // what the client allows us (MQTT 5 CONNECT properties)
   private clientReceiveMax = 65535;
   private clientMaxPacket = 0;
@@ -56,24 +57,25 @@ export class Connection {
 
   constructor(readonly broker: Broker, readonly link: Link) {
     this.reader = new PacketReader({ protocolVersion: 4, maxPacketSize: broker.options.maxPacketSize });
+    this.lastSeen = broker.clock.now();
     link.listen({
       data: (chunk) => this.onData(chunk),
       drain: () => { if (this.session) this.pump(); },
       close: () => this.onClosed(),
     });
-    this.timer = setTimeout(() => this.close(undefined, 'no CONNECT within ' + broker.options.connectTimeout + ' ms'), broker.options.connectTimeout);
-    this.timer.unref();
+    this.timer = broker.clock.setTimeout(() => this.close(undefined, 'no CONNECT within ' + broker.options.connectTimeout + ' ms'), broker.options.connectTimeout);
   }
 
   get v5(): boolean { return this.version === 5; }
   private get log() { return this.broker.log; }
+  private get clock() { return this.broker.clock; }
   private get name(): string { return `${this.link.remote}${this.clientId ? ' ' + this.clientId : ''}`; }
 
   // ---- input ----
 
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
-    this.lastSeen = Date.now();
+    this.lastSeen = this.clock.now();
     this.broker.stats.bytesReceived += chunk.length;
     let error;
     try {
@@ -117,7 +119,7 @@ export class Connection {
   private onConnect(p: ConnectPacket): void {
     const b = this.broker, o = b.options;
     this.version = p.protocolVersion || 4;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     const props = p.properties || {};
     if (props.authenticationMethod) return this.refuse(BAD_AUTH_METHOD, 5, 'enhanced authentication is not supported');
     let clientId = p.clientId, assigned = false;
@@ -187,12 +189,11 @@ export class Connection {
     if (!this.keepaliveMs) return;
     const limit = this.keepaliveMs * 1.5; // [MQTT-3.1.2-24]
     const check = () => {
-      const idle = Date.now() - this.lastSeen;
+      const idle = this.clock.now() - this.lastSeen;
       if (idle >= limit) this.close(KEEP_ALIVE_TIMEOUT, `no packet for ${idle} ms (keepalive ${this.keepaliveMs / 1000}s)`);
-      else { this.timer = setTimeout(check, limit - idle); this.timer.unref(); }
+      else this.timer = this.clock.setTimeout(check, limit - idle);
     };
-    this.timer = setTimeout(check, limit);
-    this.timer.unref();
+    this.timer = this.clock.setTimeout(check, limit);
   }
 
   /** After CONNACK: resend what was in flight, DUP set [MQTT-4.4.0-1], then the queue. */
@@ -238,7 +239,7 @@ export class Connection {
       const msg: Message = {
         topic, payload: new Uint8Array(p.payload as Uint8Array), qos, retain: !!p.retain,
         properties: this.v5 ? forwardedProperties(p.properties) : undefined,
-        expiresAt: ei ? Date.now() + ei * 1000 : 0, origin: this.clientId,
+        expiresAt: ei ? this.clock.now() + ei * 1000 : 0, origin: this.clientId,
       };
       const matched = b.publish(msg, this);
       if (!matched && this.v5) reason = NO_MATCHING_SUBSCRIBERS;
@@ -350,7 +351,7 @@ export class Connection {
     const s = this.session;
     if (!s || this.state !== 'connected') return;
     const window = Math.min(this.clientReceiveMax, this.broker.options.maxInflight);
-    const now = Date.now();
+    const now = this.clock.now();
     while (s.queue.length) {
       if (this.link.buffered() + this.outPos > WRITE_HIGH) break; // go on at 'drain'
       const d = s.queue.peek()!;
@@ -383,7 +384,7 @@ export class Connection {
     p.properties = undefined;
     if (this.v5) {
       let props = m.properties;
-      const left = remainingExpiry(m, Date.now());
+      const left = remainingExpiry(m, this.clock.now());
       if (left !== undefined || d.subIds || this.clientAliasMax) props = { ...props };
       if (left !== undefined) props!.messageExpiryInterval = left;
       if (d.subIds) props!.subscriptionIdentifier = d.subIds.length === 1 ? d.subIds[0] : d.subIds;
@@ -503,7 +504,7 @@ export class Connection {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.flush();
     this.link.end();
     this.broker.connectionEnded(this, wasConnected);

@@ -2,6 +2,7 @@
 // only these few verbs, so the protocol code does not know which transport carries it.
 import type * as net from 'net';
 import type { WebSocket } from 'ws';
+import type { Clock } from './clock';
 
 export interface LinkEvents {
   data(chunk: Uint8Array): void;
@@ -23,7 +24,10 @@ export interface Link {
   listen(events: LinkEvents): void;
 }
 
-export function socketLink(socket: net.Socket, transport: 'tcp' | 'tls'): Link {
+/** How long a link that was ended waits for its peer to close before it is cut. */
+const END_GRACE_MS = 2000;
+
+export function socketLink(socket: net.Socket, transport: 'tcp' | 'tls', clock: Clock): Link {
   socket.setNoDelay(true);
   return {
     remote: `${socket.remoteAddress}:${socket.remotePort}`,
@@ -35,7 +39,7 @@ export function socketLink(socket: net.Socket, transport: 'tcp' | 'tls'): Link {
     end: () => {
       socket.end();
       // a peer that never reads must not keep the socket half-open for ever
-      setTimeout(() => socket.destroy(), 2000).unref();
+      clock.setTimeout(() => socket.destroy(), END_GRACE_MS);
     },
     destroy: () => socket.destroy(),
     listen(ev) {
@@ -47,7 +51,7 @@ export function socketLink(socket: net.Socket, transport: 'tcp' | 'tls'): Link {
   };
 }
 
-export function webSocketLink(ws: WebSocket, remote: string, transport: 'ws' | 'wss'): Link {
+export function webSocketLink(ws: WebSocket, remote: string, transport: 'ws' | 'wss', clock: Clock): Link {
   let pending = 0;
   let onDrain = () => {};
   return {
@@ -66,7 +70,7 @@ export function webSocketLink(ws: WebSocket, remote: string, transport: 'ws' | '
     resume: () => ws.resume(),
     end: () => {
       ws.close();
-      setTimeout(() => ws.terminate(), 2000).unref();
+      clock.setTimeout(() => ws.terminate(), END_GRACE_MS); // a peer that never answers the close frame
     },
     destroy: () => ws.terminate(),
     listen(ev) {

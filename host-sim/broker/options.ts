@@ -1,4 +1,5 @@
 // Broker settings: one definition with defaults, read by the CLI (flags and --config JSON) and by tests.
+import { nodeClock, type Clock } from './clock';
 import type { Logger } from './log';
 
 export interface BrokerOptions {
@@ -47,6 +48,8 @@ export interface BrokerOptions {
   logLevel: string;
   /** Where log lines go (defaults to stderr); tests capture them here. */
   logger?: Logger;
+  /** Every timer and time stamp of the broker (Node's by default; the virtual fleet passes virtual time). */
+  clock: Clock;
 }
 
 export const DEFAULTS: BrokerOptions = {
@@ -69,6 +72,7 @@ export const DEFAULTS: BrokerOptions = {
   sysInterval: 10,
   maxSessionExpiry: 0xffffffff,
   logLevel: 'info',
+  clock: nodeClock,
 };
 
 export function withDefaults(options: Partial<BrokerOptions>): BrokerOptions {

@@ -8,6 +8,7 @@
 // operating system's page cache and survives the broker being killed (`kill -9`); only `fsync` makes it
 // survive a power cut or kernel crash as well. See docs/broker.md.
 import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Clock } from './clock';
 import type { Message } from './message';
 import type { Delivery, Session } from './sessions';
 import type { SubEntry } from './topic-tree';
@@ -18,7 +19,7 @@ export interface SessionRecord {
   expiry: number;
   subs: Omit<SubEntry<unknown>, 'session'>[];
   incoming: number[];
-  /** Date.now() when its client went away; 0 while it was connected. */
+  /** Clock time (epoch ms) when its client went away; 0 while it was connected. */
   disconnectedAt: number;
   deliveries: Delivery[];
 }
@@ -36,12 +37,13 @@ export class Persistence {
     private sessions: Database<Omit<SessionRecord, 'deliveries'>, string>,
     private queue: Database<StoredDelivery, [string, number]>,
     private fsync: boolean,
+    private clock: Clock,
   ) {}
 
-  static open(dir: string, fsync: boolean): Persistence {
+  static open(dir: string, fsync: boolean, clock: Clock): Persistence {
     const root = open({ path: dir, compression: false });
     return new Persistence(root, root.openDB({ name: 'retained' }), root.openDB({ name: 'sessions' }),
-      root.openDB({ name: 'queue' }), fsync);
+      root.openDB({ name: 'queue' }), fsync, clock);
   }
 
   /** True while some write is not yet committed. */
@@ -71,7 +73,7 @@ export class Persistence {
     const subs = [...s.subs.values()].map(({ session: _omit, ...rest }) => rest);
     this.track(this.sessions.put(s.clientId, {
       clientId: s.clientId, username: s.username, expiry: s.expiry, subs, incoming: [...s.incoming],
-      disconnectedAt: s.conn ? 0 : Date.now(),
+      disconnectedAt: s.conn ? 0 : this.clock.now(),
     }));
   }
 
@@ -96,7 +98,7 @@ export class Persistence {
 
   /** Everything stored, for a broker starting up. */
   load(): { retained: Message[]; sessions: SessionRecord[] } {
-    const now = Date.now();
+    const now = this.clock.now();
     const retained: Message[] = [];
     for (const { value } of this.retained.getRange()) {
       if (!value.expiresAt || value.expiresAt > now) retained.push(value);

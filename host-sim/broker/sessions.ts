@@ -2,6 +2,7 @@
 // engine's server half), and the QoS 2 packet ids it has sent and not yet released. A session outlives
 // its connections until it expires.
 import type { QoS } from '../../firmware/mqtt';
+import type { Timer } from './clock';
 import type { Message } from './message';
 import type { SubEntry } from './topic-tree';
 
@@ -65,7 +66,7 @@ export class Session {
   hitRap = false;
   /** Session Expiry Interval in seconds; NEVER_EXPIRES for 3.1.1 persistent sessions. */
   expiry = 0;
-  expiryTimer: NodeJS.Timeout | null = null;
+  expiryTimer: Timer | null = null;
   private nextId = 1;
 
   constructor(readonly clientId: string, public username?: string) {}

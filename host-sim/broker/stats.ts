@@ -1,6 +1,8 @@
 // Counters for $SYS and for logs. The broker publishes them as retained messages under $SYS/broker/.
+import type { Clock } from './clock';
+
 export class Stats {
-  readonly started = Date.now();
+  private readonly started: number;
   messagesReceived = 0;
   messagesSent = 0;
   /** QoS 0 messages dropped for a slow or offline client, QoS >= 1 dropped past an offline queue's bound. */
@@ -14,9 +16,13 @@ export class Stats {
   /** Times a publisher was paused because a subscriber's queue was full. */
   backpressurePauses = 0;
 
+  constructor(private readonly clock: Clock) {
+    this.started = clock.now();
+  }
+
   /** The $SYS topics and values, given the live gauges. */
   snapshot(g: { clients: number; sessions: number; subscriptions: number; retained: number; version: string }): [string, string][] {
-    const s = Math.floor((Date.now() - this.started) / 1000);
+    const s = Math.floor((this.clock.now() - this.started) / 1000);
     return [
       ['$SYS/broker/version', 'sparrow ' + g.version],
       ['$SYS/broker/uptime', s + ' seconds'],

@@ -1,18 +1,18 @@
 // Will messages waiting for their Will Delay Interval (spec 3.1.3.2). A will is published when the
 // delay passes or the session ends, whichever comes first, and dropped if the client comes back first.
+import type { Clock, Timer } from './clock';
 import type { Message } from './message';
 
 export class Wills {
-  private pending = new Map<string, { timer: NodeJS.Timeout; will: Message }>();
+  private pending = new Map<string, { timer: Timer; will: Message }>();
 
-  constructor(private publish: (will: Message) => void) {}
+  constructor(private clock: Clock, private publish: (will: Message) => void) {}
 
   /** Publishes `will` after `delaySeconds` (now for 0), unless cancelled. */
   schedule(clientId: string, will: Message, delaySeconds: number): void {
     this.cancel(clientId);
     if (delaySeconds <= 0) { this.publish(will); return; }
-    const timer = setTimeout(() => this.fire(clientId), delaySeconds * 1000);
-    timer.unref();
+    const timer = this.clock.setTimeout(() => this.fire(clientId), delaySeconds * 1000);
     this.pending.set(clientId, { timer, will });
   }
 
@@ -20,7 +20,7 @@ export class Wills {
   cancel(clientId: string): void {
     const p = this.pending.get(clientId);
     if (!p) return;
-    clearTimeout(p.timer);
+    this.clock.clearTimeout(p.timer);
     this.pending.delete(clientId);
   }
 
@@ -28,7 +28,7 @@ export class Wills {
   fire(clientId: string): void {
     const p = this.pending.get(clientId);
     if (!p) return;
-    clearTimeout(p.timer);
+    this.clock.clearTimeout(p.timer);
     this.pending.delete(clientId);
     this.publish(p.will);
   }
@@ -36,7 +36,7 @@ export class Wills {
   get size(): number { return this.pending.size; }
 
   clear(): void {
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    for (const p of this.pending.values()) this.clock.clearTimeout(p.timer);
     this.pending.clear();
   }
 }

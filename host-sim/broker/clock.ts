@@ -1,0 +1,31 @@
+// The broker's one source of time. Keepalive, connect and will-delay timers, session and message
+// expiry, $SYS uptime and log stamps all go through the Clock in the broker's options, so the simulator
+// can run the broker on virtual time (hours of a fleet in seconds, the same run for the same seed)
+// while a standalone broker runs on Node's. This file is the only one in host-sim/broker/ that touches
+// Node's timers or Date.now().
+
+/** A pending timer, opaque: only the clock that made it can clear it. */
+export type Timer = unknown;
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch, like Date.now(): expiry instants are stored across restarts. */
+  now(): number;
+  /** Calls `fn` once, `ms` from now. */
+  setTimeout(fn: () => void, ms: number): Timer;
+  clearTimeout(timer: Timer): void;
+  /**
+   * Calls `fn` once the input of the current turn has been handled, before time moves on. The broker
+   * batches its writes this way: every packet a turn's reads produce goes out in one write per client.
+   */
+  defer(fn: () => void): void;
+}
+
+/** Node's clock. Its timers are unref'd: a broker's housekeeping never keeps the process alive. */
+export const nodeClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+  // setImmediate runs right after the poll phase, once every socket read of the turn is handled,
+  // so batching adds no timer delay
+  defer: (fn) => { setImmediate(fn); },
+};

@@ -1,0 +1,175 @@
+// The broker on an injected clock (BrokerOptions.clock): every timer and time stamp follows that clock,
+// and nothing in host-sim/broker/ reads Node's timers or Date.now() behind its back. Driven on the
+// simulator's VirtualClock through an in-memory link the test plays as the client, so no real time passes.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { copyPacket, encodePacket, PacketReader, KEEP_ALIVE_TIMEOUT } from '../firmware/mqtt';
+import type { DecodedPacket, Packet } from '../firmware/mqtt';
+import { Broker } from '../host-sim/broker/broker';
+import type { Link, LinkEvents } from '../host-sim/broker/link';
+import { createLogger } from '../host-sim/broker/log';
+import type { BrokerOptions } from '../host-sim/broker/options';
+import { brokerClock, VirtualClock, VIRTUAL_EPOCH } from '../host-sim/clock';
+
+/** The client's end of an in-memory link to the broker: the test sends packets and reads the answers. */
+class ClientEnd implements Link {
+  readonly remote = 'memory';
+  readonly transport = 'tcp' as const;
+  readonly received: (DecodedPacket & { [f: string]: any })[] = [];
+  ended = false;
+  /** Called when the broker ends the link. */
+  onEnd = () => {};
+  private events: LinkEvents | null = null;
+  private reader = new PacketReader({ protocolVersion: 5 });
+
+  /** `run` enters the broker's world: on virtual time, the clock's run(), which also flushes its output. */
+  constructor(private run: (fn: () => void) => void = (fn) => fn()) {}
+
+  write(bytes: Uint8Array): void { this.reader.push(bytes, (p) => { this.received.push(copyPacket(p) as any); }); }
+  buffered(): number { return 0; }
+  pause(): void {}
+  resume(): void {}
+  end(): void { this.ended = true; this.onEnd(); }
+  destroy(): void { this.ended = true; }
+  listen(events: LinkEvents): void { this.events = events; }
+
+  send(p: Packet): void { this.run(() => this.events!.data(encodePacket(p, { protocolVersion: 5 }))); }
+  cmds(): string[] { return this.received.map((p) => p.cmd); }
+  publishes(): (DecodedPacket & { [f: string]: any })[] { return this.received.filter((p) => p.cmd === 'publish'); }
+}
+
+const quietLog = () => createLogger('silent');
+
+/** A broker on virtual time (no listeners), and a way to open links to it. */
+function virtualBroker(options: Partial<BrokerOptions> = {}) {
+  const clock = new VirtualClock();
+  const broker = new Broker({ port: null, sysInterval: 0, logger: quietLog(), clock: brokerClock(clock), ...options });
+  const connect = (p?: Packet): ClientEnd => {
+    const end = new ClientEnd((fn) => clock.run(fn));
+    clock.run(() => broker.attach(end));
+    if (p) end.send(p);
+    return end;
+  };
+  return { clock, broker, connect, at: (ms: number) => clock.runUntil(ms) };
+}
+
+const CONNECT = (clientId: string, extra: Partial<Packet> = {}): Packet =>
+  ({ cmd: 'connect', protocolVersion: 5, clientId, clean: true, keepalive: 0, ...extra } as Packet);
+
+/**
+ * Runs `fn` with Node's timers, Date.now() and performance.now() watched (they still work), and fails
+ * if code in host-sim/broker/ called one directly: on an injected clock it must not.
+ */
+async function brokerTouchesNoGlobals(fn: () => void | Promise<void>): Promise<void> {
+  const g = globalThis as any;
+  const names = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'queueMicrotask'];
+  const saved = names.map((n) => g[n]);
+  const savedNow = Date.now, savedPerfNow = performance.now, savedTick = process.nextTick, savedLimit = Error.stackTraceLimit;
+  const calls: string[] = [];
+  const watch = <F extends (...a: any[]) => any>(name: string, f: F, self: unknown): F => (function (...args: any[]) {
+    const stack = new Error().stack || '';
+    // Node's clock (host-sim/broker/clock.ts) may use them: that is a real broker elsewhere in the process
+    if (/host-sim[\\/]broker[\\/]/.test(stack) && !/host-sim[\\/]broker[\\/]clock\.ts/.test(stack)) calls.push(name + stack.split('\n').slice(2, 4).join(''));
+    return f.apply(self, args);
+  }) as F;
+  Error.stackTraceLimit = 50;
+  names.forEach((n, i) => { g[n] = watch(n, saved[i], g); });
+  Date.now = watch('Date.now', savedNow, Date);
+  performance.now = watch('performance.now', savedPerfNow, performance);
+  process.nextTick = watch('process.nextTick', savedTick, process);
+  try {
+    await fn();
+  } finally {
+    names.forEach((n, i) => { g[n] = saved[i]; });
+    Date.now = savedNow;
+    performance.now = savedPerfNow;
+    process.nextTick = savedTick;
+    Error.stackTraceLimit = savedLimit;
+  }
+  assert.deepEqual(calls, [], 'the broker read Node\'s clock or timers');
+}
+
+/** Resolves when `end` is ended, rejects after `ms` of real time. */
+function ended(end: ClientEnd, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (end.ended) { resolve(); return; }
+    const t = setTimeout(() => reject(new Error(what + ' did not happen within ' + ms + ' ms')), ms);
+    end.onEnd = () => { clearTimeout(t); resolve(); };
+  });
+}
+
+describe('broker: time from an injected clock', () => {
+  it('keepalive cuts a silent client at 1.5x its keepalive of virtual time, then the will goes after its delay', () => brokerTouchesNoGlobals(() => {
+    const { connect, at } = virtualBroker();
+    const watcher = connect(CONNECT('watcher'));
+    watcher.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'status/#', qos: 0 }] } as Packet);
+    const silent = connect(CONNECT('silent', {
+      keepalive: 10, properties: { sessionExpiryInterval: 300 },
+      will: { topic: 'status/silent', payload: 'gone', qos: 0, properties: { willDelayInterval: 30 } },
+    } as Partial<Packet>));
+    at(14999);
+    assert.ok(!silent.ended, 'still within 1.5 x keepalive');
+    at(15000);
+    assert.ok(silent.ended, 'cut at 15 s of virtual time');
+    const d = silent.received.find((p) => p.cmd === 'disconnect');
+    assert.equal(d && d.reasonCode, KEEP_ALIVE_TIMEOUT);
+    at(15000 + 29999);
+    assert.equal(watcher.publishes().length, 0, 'the will waits for its delay');
+    at(15000 + 30000);
+    assert.deepEqual(watcher.publishes().map((p) => p.topic), ['status/silent']);
+  }));
+
+  it('message and session expiry count virtual time, and so does $SYS uptime, from the virtual epoch', () => brokerTouchesNoGlobals(async () => {
+    const { clock, broker, connect, at } = virtualBroker();
+    const pub = connect(CONNECT('pub'));
+    pub.send({ cmd: 'publish', topic: 'a/b', payload: 'x', qos: 0, retain: true, properties: { messageExpiryInterval: 60 } } as Packet);
+    const napper = connect(CONNECT('napper', { properties: { sessionExpiryInterval: 120 } } as Partial<Packet>));
+    at(1000);
+    napper.send({ cmd: 'disconnect', reasonCode: 0 } as Packet);
+    at(59999);
+    const early = connect(CONNECT('early'));
+    early.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/#', qos: 0 }] } as Packet);
+    assert.deepEqual(early.publishes().map((p) => [p.topic, p.properties.messageExpiryInterval]), [['a/b', 1]], 'retained, with 1 s left');
+    at(60000);
+    const late = connect(CONNECT('late'));
+    late.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/#', qos: 0 }] } as Packet);
+    assert.equal(late.publishes().length, 0, 'expired after 60 s of virtual time');
+    assert.ok(broker.sessions.has('napper'));
+    at(1000 + 120000);
+    assert.ok(!broker.sessions.has('napper'), 'the session expired 120 s after its client left');
+    const uptime = broker.stats.snapshot({ clients: 0, sessions: 0, subscriptions: 0, retained: 0, version: '' }).find(([t]) => t === '$SYS/broker/uptime');
+    assert.deepEqual(uptime, ['$SYS/broker/uptime', '121 seconds']);
+    assert.equal(broker.clock.now(), VIRTUAL_EPOCH + 121000);
+    await clock.run(() => broker.close());
+  }));
+
+  it('real time alone fires nothing: a real-clock broker gives up on CONNECT, the virtual one waits for its clock', async () => {
+    const real = new Broker({ port: null, sysInterval: 0, logger: quietLog(), connectTimeout: 20 });
+    const { broker, connect, at } = virtualBroker({ connectTimeout: 20 });
+    const realEnd = new ClientEnd();
+    real.attach(realEnd);
+    const virtualEnd = connect();
+    try {
+      await ended(realEnd, 5000, 'the real-clock broker\'s connect timeout');
+      assert.ok(!virtualEnd.ended, 'more than 20 ms of real time passed, none of virtual time');
+      at(20);
+      assert.ok(virtualEnd.ended, 'closed once the virtual clock reached 20 ms');
+    } finally {
+      await real.close();
+      await broker.close();
+    }
+  });
+
+  it('no code in host-sim/broker/ but clock.ts names Node\'s timers or Date.now() (the browser dashboard aside)', () => {
+    const root = path.join(__dirname, '../host-sim/broker');
+    const files = fs.readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.startsWith('dashboard') && f !== 'clock.ts');
+    assert.ok(files.includes('connection.ts'));
+    const global = /(?<![.\w])(setTimeout|clearTimeout|setInterval|clearInterval|setImmediate|queueMicrotask)\s*\(|\b(Date\.now|performance\.now|process\.nextTick|process\.hrtime)\b|new Date\(\s*\)/;
+    const found = files.flatMap((f) => fs.readFileSync(path.join(root, f), 'utf8').split('\n')
+      .map((line, i) => ({ at: `${f}:${i + 1}`, code: line.replace(/\/\/.*$|\/\*.*?\*\//g, '') }))
+      .filter((l) => global.test(l.code)).map((l) => l.at));
+    assert.deepEqual(found, []);
+  });
+});
