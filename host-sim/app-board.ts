@@ -2,6 +2,8 @@
 // flash.sh uploads): the image's createApp(platform) on the board's platform (virtual or TCP, with
 // faults), plus what a board has around the app: Storage holding a provisioned sparrow.json, a seeded
 // fake temperature sensor, process.memory() figures, and a reset that boots the image's app again.
+// Under --pty the board's console can instead boot an image flashed to its Storage (flash.sh): that
+// image then is the board's app (runFlashed), and its telemetry lines come in from the console.
 //
 // Nothing here publishes: the app does (birth and will on `<prefix>/<id>/status`, readings on
 // `<prefix>/<id>/temperature`, answers to commands). The board's own counters come from the app's
@@ -50,6 +52,13 @@ export function deviceId(id: number): string {
 
 export class AppBoard {
   app: App | null = null;
+  /**
+   * What runs the board: the fleet's image on the board's platform, or an image flashed to its Storage
+   * (`.bootcde`) that its console booted, on the console's own globals (real sockets and clock, no faults).
+   */
+  firmware: 'fleet' | 'flashed' = 'fleet';
+  /** Boots of an image flashed to the board's Storage. */
+  flashedBoots = 0;
   /** The board's Storage (sparrow.json lives here). */
   readonly files: { [name: string]: string };
   /** The latest status line the app wrote (or that a poll asked for). */
@@ -90,21 +99,43 @@ export class AppBoard {
 
   /** Power on: the image's app, as onInit starts it on a board. */
   start(): void {
+    this.firmware = 'fleet';
     this.app = this.o.image.createApp(this.appPlatform);
     this.app.start();
   }
 
-  /** E.reboot() typed at the board's console: the running app is gone (no goodbye), and the image boots again. */
+  /** E.reboot() or load() typed at the board's console, with no image in its Storage: the fleet's image boots again. */
   reboot(): void {
-    if (this.app) this.app.stop();
-    this.app = null;
+    this.halt();
     this.reset();
   }
 
-  /** reset() typed at the console: RAM is cleared and no boot code runs, so the app stops until the next reboot. */
+  /**
+   * The board's RAM is gone (reset(), E.reboot(), load() or power off at its console). The fleet's app
+   * ends cleanly, its counters read first, so that the reset before an upload leaves no will and loses no
+   * count; a flashed image dies with the console's RAM as on a board, its counters as of its last line.
+   */
   halt(): void {
-    if (this.app) this.app.stop();
+    if (this.stopped) return; // the fleet ended it, and the report reads its last line
+    if (this.app && this.firmware === 'fleet') {
+      this.poll();
+      this.app.stop();
+    }
     this.app = null;
+    this.fold();
+  }
+
+  /**
+   * The console booted the image flashed to the board's Storage, which runs the board from now on.
+   * `app` is the `sparrow` object the image made (null for an image that made none); the image's
+   * telemetry lines come in through telemetry(), its boot line already has. The app that ran before
+   * was halted when the console's previous RAM ended.
+   */
+  runFlashed(app: App | null): void {
+    this.firmware = 'flashed';
+    this.app = app;
+    this.reboots++;
+    this.flashedBoots++;
   }
 
   /** E.reboot(): RAM is gone, Storage stays, the image boots again. */
@@ -116,22 +147,34 @@ export class AppBoard {
   }
 
   private log(line: string): void {
-    const t = parseLine(line);
-    if (t && t.ev !== 'config') {
-      const s = t as StatusLine;
-      if (s.ev === 'boot') {
-        // a new app run: the previous client's counters are final (as last seen) and the new ones start at 0
-        this.boots++;
-        if (this.last) for (const k of COUNTERS) this.earlier[k] += this.last[k];
-      }
-      this.last = s;
-    }
+    this.telemetry(line);
     if (!this.quiet) this.o.console(line);
   }
 
-  /** Asks the app for a status line now, without showing it on the console. */
+  /** Books a console line of the board's app: its status lines are the board's counters. */
+  telemetry(line: string): void {
+    const t = parseLine(line);
+    if (!t || t.ev === 'config') return;
+    const s = t as StatusLine;
+    if (s.ev === 'boot') {
+      this.boots++;
+      this.fold();
+    }
+    this.last = s;
+  }
+
+  /** The app run is over: its client's counters are final (as last seen), and the next run's start at 0. */
+  private fold(): void {
+    if (this.last) for (const k of COUNTERS) this.earlier[k] += this.last[k];
+    this.last = null;
+  }
+
+  /**
+   * Asks the fleet's app for a status line now, without showing it on the console. A flashed image
+   * would print it on the board's console, so it is known by the lines it prints on its own.
+   */
   poll(): StatusLine | null {
-    if (!this.app || this.stopped) return this.last;
+    if (!this.app || this.stopped || this.firmware === 'flashed') return this.last;
     this.quiet = true;
     try {
       this.app.status();
@@ -149,7 +192,8 @@ export class AppBoard {
   }
 
   get state(): BoardState {
-    if (this.stopped) return 'stopped';
+    // a halted board (reset() at its console) runs no app until it boots again
+    if (this.stopped || (!this.app && !this.last)) return 'stopped';
     const m = this.last ? this.last.mqtt : 'off';
     return m === 'connected' ? 'connected' : m === 'offline' ? 'backoff' : m === 'unconfigured' ? 'stopped' : 'connecting';
   }
@@ -159,17 +203,40 @@ export class AppBoard {
     return this.last ? this.last.inflight + this.last.queued : 0;
   }
 
-  /** No more readings (the end of a run); the app stays connected and answers commands. */
+  /**
+   * No more readings (the end of a run); the fleet's app stays connected and answers commands. A flashed
+   * image's sensors cannot be silenced, so it ends now: its counters are then final before the drain
+   * counts the last deliveries.
+   */
   stopSampling(): void {
     this.sampling = false;
+    if (this.firmware === 'flashed') this.stop();
   }
 
   /** A clean end: the app disconnects (the broker drops the will; the retained status stays as it was). */
   stop(): void {
     if (this.stopped) return;
-    this.poll();
-    this.stopped = true;
-    if (this.app) this.app.stop();
+    if (this.firmware === 'fleet') {
+      this.poll();
+      this.stopped = true;
+      if (this.app) this.app.stop();
+    } else {
+      this.stopped = true;
+      this.endFlashed();
+    }
     this.o.platform.stop();
+  }
+
+  /** A status line (on the board's console) for the final counters, then a clean MQTT end. */
+  private endFlashed(): void {
+    const app = this.app;
+    if (!app) return;
+    try {
+      app.status();
+      app.stop();
+    } catch (e) {
+      // anyone's image can be flashed: its failure is the board's, not the fleet's
+      this.o.console('(the flashed image failed to stop: ' + ((e as Error).message || e) + ')');
+    }
   }
 }

@@ -255,7 +255,8 @@ export class Fleet {
   private drained(): boolean {
     if (!this.boards.every((b) => b.queued === 0)) return false;
     let ok = true;
-    if (this.appBoards.length) this.within(() => { for (const b of this.appBoards) if (b.poll() && b.pending) { ok = false; break; } });
+    // a stopped board's queue stays as it is (a flashed board is stopped when the drain starts)
+    if (this.appBoards.length) this.within(() => { for (const b of this.appBoards) if (b.state !== 'stopped' && b.poll() && b.pending) { ok = false; break; } });
     return ok;
   }
 

@@ -44,6 +44,8 @@ export interface AppBoardRow {
   /** "offline" statuses seen live: wills, and the app's own before a commanded reboot. */
   offlines: number;
   reboots: number;
+  /** What ran the board last: the fleet's image, or an image flashed to its Storage (flash.sh at its --pty console). */
+  firmware: 'fleet' | 'flashed';
   /** The retained status as the checker saw it last. */
   status: string | null;
   /** acked - received when positive: acknowledged by the broker and never delivered. */
@@ -57,6 +59,8 @@ export interface AppReport {
   boards: AppBoardRow[];
   /** Boards with received < acked (loss), by id. */
   lossBoards: string[];
+  /** Boards that booted an image flashed to their Storage during the run, by id. */
+  flashedBoards: string[];
 }
 
 /**
@@ -75,7 +79,7 @@ export function buildAppReport(fleet: Fleet): AppReport {
     const received = readings + births + answers;
     const row: AppBoardRow = {
       id: b.deviceId, sent: c.sent, acked: c.acked, refused: c.refused, dropped: c.dropped, commands: c.received, pending: b.pending,
-      received, readings, births, answers, offlines: r ? r.offlines : 0, reboots: b.reboots, status: r ? r.status : null,
+      received, readings, births, answers, offlines: r ? r.offlines : 0, reboots: b.reboots, firmware: b.firmware, status: r ? r.status : null,
       missing: Math.max(0, c.acked - received),
     };
     rows.push(row);
@@ -85,6 +89,7 @@ export function buildAppReport(fleet: Fleet): AppReport {
   return {
     image: 'firmware.' + fleet.o.profile + '.js', interval: 1 / fleet.o.rate, totals: t, boards: rows,
     lossBoards: rows.filter((r) => r.missing > 0).map((r) => r.id),
+    flashedBoards: fleet.appBoards.filter((b) => b.flashedBoots > 0).map((b) => b.deviceId),
   };
 }
 
@@ -157,6 +162,9 @@ function formatAppReport(r: RunReport, a: AppReport): string {
   if (shown.length) {
     lines.push('', 'board          acked  received  pending  offline  status');
     for (const b of shown) lines.push(`${b.id.padEnd(13)}  ${String(b.acked).padStart(5)}  ${String(b.received).padStart(8)}  ${String(b.pending).padStart(7)}  ${String(b.offlines).padStart(7)}  ${b.status}`);
+  }
+  if (a.flashedBoards.length) {
+    lines.push(`re-flashed at their consoles (counted over all their boots): ${a.flashedBoards.slice(0, 10).join(', ')}${a.flashedBoards.length > 10 ? ', ...' : ''}`);
   }
   lines.push(`reconnects ${r.reconnects}; faults: ${r.faults.cuts} cuts, ${r.faults.halfOpens} half-open, ${r.faults.outages} outages`);
   if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : '') + `; host heap ${heapText(r.host.heapBytesPerBoard)}`);

@@ -3,10 +3,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AppRepl, openAppRepl } from './app-repl';
 import { FAULTS_HELP, parseDuration, parseFaults } from './faults';
 import { Fleet, FLEET_DEFAULTS, FleetOptions } from './fleet';
 import { Progress } from './progress';
-import { attachConsole, openPtyPair, SimConsole, SimStorage } from './console';
 import { PtyConsole } from './pty';
 import { buildReport, formatReport } from './report';
 
@@ -64,7 +64,9 @@ export const SIM_HELP = [
   '      --pty DIR            each board\'s console as a pseudo-terminal DIR/board-<id> (needs socat); with --app',
   '                           it is the board\'s Espruino-like REPL (echo, prompt, DLE lines): `sparrow` is the',
   '                           app (configure/config/status), E.reboot() restarts it, require("Storage") is the',
-  '                           board\'s Storage, telemetry lines are printed: `sparrow provision DIR/board-<id>` works',
+  '                           board\'s Storage, telemetry lines are printed: `sparrow provision DIR/board-<id>` works,',
+  '                           and `./flash.sh --port DIR/board-<id>` replaces the board\'s app with the uploaded image',
+  '                           (it runs from the board\'s Storage at every boot; its counters stay in the report)',
   '      --keepalive S        MQTT keepalive of the boards, seconds (default ' + FLEET_DEFAULTS.keepalive + ')',
   '      --queue N            message store slots per board: offline queue and in-flight (default ' + FLEET_DEFAULTS.queue + ')',
   '      --prefix TOPIC       readings go to TOPIC/<id> (default ' + FLEET_DEFAULTS.prefix + ')',
@@ -177,7 +179,7 @@ export async function simCommand(values: Values): Promise<number> {
     fs.mkdirSync(dir, { recursive: true });
     try {
       for (const id of fleet.ids()) {
-        if (o.app) repls.set(id, await openAppRepl(fleet, id, dir));
+        if (o.app) repls.set(id, await openAppRepl(fleet, id, dir, (text) => console.error('sparrow sim: ' + text)));
         else ptys.set(id, await PtyConsole.open(dir, 'board-' + id, (line) => o.console!(id, '> ' + line)));
       }
     } catch (e) {
@@ -217,51 +219,6 @@ export async function simCommand(values: Values): Promise<number> {
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + os.EOL);
   const v = report.violations;
   return v.lostQos1 + v.lostQos2 + v.duplicatesQos2 ? 1 : 0;
-}
-
-/** An --app board's console on a pty: the REPL of host-sim/console wired to the board's app and Storage. */
-interface AppRepl {
-  console: SimConsole;
-  /** The board's Storage files, shared by the REPL's require("Storage") and the app (sparrow.json). */
-  files: { [name: string]: string };
-  close(): Promise<void>;
-}
-
-/**
- * DIR/board-<id> is the end a USB tool opens (DIR/board-<id>.sim the simulator's). In the REPL `sparrow`
- * is the board's running app (what the firmware image makes on a board), E.reboot() and load() boot the
- * app again, reset() stops it (no boot code runs after a reset), and the app's telemetry lines are printed
- * as console output. flash.sh is not supported here: an uploaded image would run inside the REPL, apart
- * from the fleet's app (use a UsbBoard, test/flash.pty.test.ts).
- */
-async function openAppRepl(fleet: Fleet, id: number, dir: string): Promise<AppRepl> {
-  const files: { [name: string]: string } = {};
-  const board = () => fleet.appBoards.find((b) => b.o.id === id);
-  const con = new SimConsole({
-    storage: new SimStorage(256 * 1024, undefined, files),
-    serialNumber: 'a4cf12' + (0x100000 + id).toString(16).slice(-6),
-    globals: (g) => Object.defineProperty(g, 'sparrow', { get: () => { const b = board(); return b ? b.app : undefined; }, enumerable: true, configurable: true }),
-  });
-  con.on('boot', (how: string) => {
-    const b = board();
-    if (!b) return;
-    if (how === 'load') b.reboot();
-    else if (how === 'reset') b.halt();
-  });
-  const host = path.join(dir, 'board-' + id);
-  const pair = await openPtyPair(host + '.sim', host);
-  let detach: () => Promise<void>;
-  try {
-    detach = await attachConsole(con, host + '.sim');
-  } catch (e) {
-    await pair.close();
-    throw e;
-  }
-  con.powerOn();
-  return {
-    console: con, files,
-    close: async () => { con.powerOff(); await detach(); await pair.close(); },
-  };
 }
 
 /** Says where the embedded broker listens, once it does. */

@@ -2,27 +2,16 @@
 // board on a pseudo-terminal; the board boots it, reports the package's version, and still runs it
 // after a power cycle. Each failure the script must name is provoked for real.
 import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { openPtyPair, SimStorage, UsbBoard } from '../host-sim/console';
 import { Cleanup } from './support/broker';
+import { flash } from './support/flash';
 import { until } from './support/wait';
 
 const ROOT = path.resolve(__dirname, '..');
 const VERSION = require('../package.json').version as string;
-
-function flash(args: string[], ms = 60000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'flash.sh'), ['--no-build', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: os.tmpdir() });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const t = setTimeout(() => { child.kill(); reject(new Error('flash.sh did not exit within ' + ms + ' ms: ' + out)); }, ms);
-    child.on('exit', (code) => { clearTimeout(t); resolve({ code, out }); });
-  });
-}
 
 /** Flash whose writes lose one byte in the middle of the image: what verification is for. */
 class FlakyStorage extends SimStorage {

@@ -2,14 +2,13 @@
 // on a pseudo-terminal, wired to the board's app, so `sparrow provision DIR/board-<id>` (also a process)
 // gives a fleet board a new id; the board reboots and comes online under it at the test broker.
 import { strict as assert } from 'assert';
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConsoleClient } from '../tools/monitor/console-client';
 import { Cleanup, client, inbox, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
-import { CLI, runSparrow } from './support/cli';
+import { runSparrow, Running, startSparrow } from './support/cli';
 
 
 const run = runSparrow;
@@ -19,23 +18,16 @@ describe('sparrow sim --app --pty: fleet boards on pseudo-terminals', function (
   const cleanup = new Cleanup();
   let dir: string;
   let broker: TestBroker;
-  let sim: ChildProcess;
-  let simOut: string;
-  let simExit: Promise<number | null>;
+  let sim: Running;
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-simpty-'));
     broker = await startBroker();
     cleanup.add(() => broker.broker.close());
-    simOut = '';
-    sim = spawn(process.execPath, [CLI, 'sim', '--app', '--devices', '2', '--pty', dir, '--broker', broker.url, '--prefix', 'ptyfleet',
-      '--telemetry', '0.5', '--drain', '1s', '--no-local-addresses', '--progress-interval', '5s'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    sim.stdout!.on('data', (d) => { simOut += d; });
-    sim.stderr!.on('data', (d) => { simOut += d; });
-    simExit = new Promise((resolve) => sim.once('exit', (code) => resolve(code)));
-    cleanup.add(async () => { if (sim.exitCode === null) { sim.kill('SIGTERM'); await simExit; } });
-    await until(() => /consoles at/.test(simOut) && fs.existsSync(path.join(dir, 'board-0')) && fs.existsSync(path.join(dir, 'board-1')),
-      'the boards\' pseudo-terminals (sim output: ' + simOut + ')', 20000);
+    sim = startSparrow(['sim', '--app', '--devices', '2', '--pty', dir, '--broker', broker.url, '--prefix', 'ptyfleet',
+      '--telemetry', '0.5', '--drain', '1s', '--no-local-addresses', '--progress-interval', '5s'], cleanup);
+    await until(() => /consoles at/.test(sim.out()) && fs.existsSync(path.join(dir, 'board-0')) && fs.existsSync(path.join(dir, 'board-1')),
+      'the boards\' pseudo-terminals (sim output: ' + sim.out() + ')', 20000);
   });
   afterEach(async () => { await cleanup.run(); fs.rmSync(dir, { recursive: true, force: true }); });
 
@@ -46,7 +38,7 @@ describe('sparrow sim --app --pty: fleet boards on pseudo-terminals', function (
     // the fleet's own boards come up first
     await until(() => box.list.some((m) => m.topic === 'ptyfleet/sensor-00001/status' && m.payload.toString() === 'online'), 'board 1 online', 20000);
     const p = await run(['provision', path.join(dir, 'board-1'), '--broker', broker.url, '--id', 'new-id', '--interval', '2', '--telemetry', '0.5', '--timeout', '20']);
-    assert.equal(p.code, 0, p.out + '\n--- sim:\n' + simOut);
+    assert.equal(p.code, 0, p.out + '\n--- sim:\n' + sim.out());
     assert.match(p.out, /ok +Sparrow firmware present/);
     assert.match(p.out, /ok +config reads back the same/);
     assert.match(p.out, /ok +reboot/);
@@ -72,8 +64,7 @@ describe('sparrow sim --app --pty: fleet boards on pseudo-terminals', function (
     const p = await run(['provision', path.join(dir, 'board-0'), '--broker', 'http://nope', '--id', 'x']);
     assert.equal(p.code, 1, p.out);
     assert.match(p.out, /config accepted failed: the board refused the config: broker: not an mqtt/);
-    sim.kill('SIGTERM');
-    await simExit;
+    await sim.stop();
     await until(() => !fs.existsSync(path.join(dir, 'board-0')) && !fs.existsSync(path.join(dir, 'board-1')), 'the pty links gone', 5000);
   });
 });

@@ -3,6 +3,8 @@
 // DLE (0x10) echo-off lines, echo(0)/echo(1), multi-line input, `=result` lines, reset()/load()/save()/
 // E.reboot(), and the boot code in Storage that runs at power-on so an uploaded firmware image runs.
 // It speaks bytes on any duplex stream: feed() takes input, 'output' events carry what the board sends.
+// For a host that runs something beside the RAM (a fleet board's app): 'kill' when a life of the RAM
+// ends, 'boot' (how, the Storage files that ran) when one begins, 'print' with what code in the RAM printed.
 import { EventEmitter } from 'events';
 import * as vm from 'vm';
 import { BoardHost, inspect, installGlobals, Life, SimUart, WifiNetworks } from './globals';
@@ -61,7 +63,7 @@ export class SimConsole extends EventEmitter {
     const serialNumber = options.serialNumber || 'a4cf12' + Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0');
     this.host = {
       storage: this.storage,
-      print: (text) => this.print(text),
+      print: (text) => { this.emit('print', text); this.print(text); },
       uncaught: (e) => this.print(errorText(e)),
       reset: (clearFlash) => this.defer({ kind: 'reset', clearFlash }),
       load: (file) => this.defer({ kind: 'load', file }),
@@ -211,6 +213,7 @@ export class SimConsole extends EventEmitter {
     if (this.life) {
       const e = this.context && (this.context.E as { emitNow?: (ev: string) => void });
       if (e && e.emitNow) { try { e.emitNow('kill'); } catch { /* dying anyway */ } }
+      this.emit('kill');
       this.life.end();
     }
     this.life = null;
@@ -236,17 +239,19 @@ export class SimConsole extends EventEmitter {
     this.promptShown = false;
     this.out(BANNER);
     const files = file ? [file] : how === 'reset' ? ['.bootrst'] : ['.bootrst', '.bootcde'];
+    const ran: string[] = [];
     for (const f of files) {
       const code = this.storage.read(f);
-      if (code !== undefined) this.bootRun(code, f);
+      if (code !== undefined) { ran.push(f); this.bootRun(code, f); }
     }
     const image = how === 'reset' ? undefined : this.storage.read('.varimg');
     if (image !== undefined) {
+      ran.push('.varimg');
       for (const code of JSON.parse(image) as string[]) { this.bootRun(code, '.varimg'); this.ramLog.push(code); }
     }
     if (this.context) this.init();
     if (this.echoOn && this.life) { this.out('>'); this.promptShown = true; }
-    this.emit('boot', how);
+    this.emit('boot', how, ran);
     if (this.pending) setImmediate(() => { if (this.pending) this.doPending(); });
   }
 
