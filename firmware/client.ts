@@ -63,17 +63,7 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
 
   // as MQTT.js does, the options object is the session's too (with a client id made up if absent)
   options.clientId = options.clientId || 'sparrow_' + Math.floor(platform.random() * 0xffffff).toString(16);
-  const session = createSession(options as SessionOptions, {
-    write: (bytes, n) => { if (socket) socket.write(bytes, n); },
-    event: sessionEvent,
-  });
-  const self = {
-    connected: false, reconnecting: false, attempts: 0, reconnects: 0, session: session,
-    on: on, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe, end: end,
-  };
-  schedule(0, open);
-  return self;
-
+  // Espruino does not hoist function declarations: what runs at creation comes after all of them
   function on(event: string, listener: Listener): MqttClient {
     (listeners[event] || (listeners[event] = [])).push(listener);
     return self;
@@ -243,4 +233,15 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
     if (timer !== null) platform.clearTimeout(timer);
     timer = null;
   }
+
+  const session = createSession(options as SessionOptions, {
+    write: (bytes, n) => { if (socket) socket.write(bytes, n); },
+    event: sessionEvent,
+  });
+  const self = {
+    connected: false, reconnecting: false, attempts: 0, reconnects: 0, session: session,
+    on: on, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe, end: end,
+  };
+  schedule(0, open);
+  return self;
 }

@@ -6,6 +6,19 @@ export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBR
   SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14,
   AUTH = 15;
 
+/**
+ * The inverse of a table of names, or of entries that start with a name: name -> key. Called as a
+ * pure function, so that a bundle which never reads the result leaves the work out.
+ */
+function indexOf(table: { [key: number]: string | [string, ...unknown[]] }): { [name: string]: number } {
+  const index: { [name: string]: number } = {};
+  for (const key in table) {
+    const entry = table[key];
+    index[typeof entry === 'string' ? entry : entry[0]] = +key;
+  }
+  return index;
+}
+
 /** mqtt-packet's `cmd` names, indexed by packet type. */
 export const CMD_NAMES = ['', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
   'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
@@ -60,18 +73,6 @@ export const PROPERTIES: { [id: number]: [string, number, number] } = __MQTT5__ 
 /** Property id from its name, built once from the table. */
 export const PROPERTY_IDS = /* @__PURE__ */ indexOf(PROPERTIES);
 
-/**
- * The inverse of a table of names, or of entries that start with a name: name -> key. Called as a
- * pure function, so that a bundle which never reads the result leaves the work out.
- */
-function indexOf(table: { [key: number]: string | [string, ...unknown[]] }): { [name: string]: number } {
-  const index: { [name: string]: number } = {};
-  for (const key in table) {
-    const entry = table[key];
-    index[typeof entry === 'string' ? entry : entry[0]] = +key;
-  }
-  return index;
-}
 
 /** Reason codes shared by several packets (spec 2.4), by name for the code that uses them. */
 export const SUCCESS = 0x00, NO_MATCHING_SUBSCRIBERS = 0x10, NO_SUBSCRIPTION_EXISTED = 0x11,

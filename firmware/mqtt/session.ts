@@ -494,6 +494,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     io.event('close', reason);
   }
 
+  // Espruino does not hoist function declarations: the object that names them comes after all of them
   const self = {
     options: options, version: version, state: OFFLINE, store: store, stats: stats,
     start: start, stop: stop, data: data, publish: publish,

@@ -107,6 +107,7 @@ export function checkBundle(code: string, name: string): string[] {
         break;
     }
   });
+  checkDeclarationOrder(program, report);
   for (const p of pending) {
     if ((lookup(p.scope, p.id.name) || root).typed.has(p.id.name)) {
       report('typed-' + p.method, `typed array ${p.id.name}.${p.method}()`, p.id);
@@ -120,6 +121,51 @@ export function checkBundle(code: string, name: string): string[] {
 }
 
 type Report = (rule: string, detail: string, node: AnyNode) => void;
+
+/**
+ * Seen on Espruino 2v29: function declarations are not hoisted. A declaration defines its name when
+ * execution reaches it, so a use that runs earlier in the same body (`var t = f(); function f() {}`)
+ * finds nothing, and a declaration below a `return` never exists. Uses inside nested functions are
+ * left alone: they run later, when the function is called.
+ */
+function checkDeclarationOrder(program: AnyNode, report: Report): void {
+  const bodies: AnyNode[][] = [];
+  const collect = (node: AnyNode): void => {
+    if (node.type === 'Program') bodies.push(node.body as AnyNode[]);
+    if (isFunction(node) && node.body.type === 'BlockStatement') bodies.push(node.body.body as AnyNode[]);
+    for (const child of children(node)) collect(child);
+  };
+  collect(program);
+  for (const statements of bodies) {
+    let ended = false;
+    statements.forEach((statement, i) => {
+      if (statement.type !== 'FunctionDeclaration') {
+        ended = ended || statement.type === 'ReturnStatement' || statement.type === 'ThrowStatement';
+        return;
+      }
+      const name = (statement.id as Identifier).name;
+      if (ended) report('hoisting', `function ${name} is declared after a return: it never exists`, statement);
+      for (const earlier of statements.slice(0, i)) {
+        const use = usesRunNow(earlier, name);
+        if (use) report('hoisting', `${name} is used before its declaration runs`, use);
+      }
+    });
+  }
+}
+
+/** The first reference to `name` in `node` that runs when `node` does (not inside a nested function). */
+function usesRunNow(node: AnyNode, name: string): AnyNode | null {
+  if (node.type === 'Identifier') return node.name === name ? node : null;
+  if (isFunction(node)) return null;
+  for (const child of children(node)) {
+    // `x.name` and `{ name: 1 }` are not references
+    if (node.type === 'MemberExpression' && child === node.property && !node.computed) continue;
+    if (node.type === 'Property' && child === node.key && !node.computed) continue;
+    const use = usesRunNow(child, name);
+    if (use) return use;
+  }
+  return null;
+}
 
 /** Only a literal name of a module Espruino has built in can be required on the board. */
 function checkRequire(args: AnyNode[], call: AnyNode, report: Report): void {
