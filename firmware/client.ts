@@ -6,7 +6,6 @@
 import type { Payload, Properties, QoS, Subscription } from './mqtt/packets';
 import { Callback, createSession, Session, SessionOptions, ONLINE } from './mqtt/session';
 import type { Platform, PlatformSocket, SocketHandlers } from './platform';
-import { connectWebSocket } from './transports/websocket';
 import { BrokerUrl, parseBrokerUrl } from './url';
 
 /** The session's options (clientId optional: one is made up) plus reconnecting. */
@@ -46,6 +45,7 @@ export interface MqttClient {
 export function connect(platform: Platform, url: string, options?: ClientOptions): MqttClient {
   const u = parseBrokerUrl(url);
   if (!u) throw new Error('not an MQTT URL: ' + url);
+  if (u.protocol.charAt(0) === 'w' && !platform.webSocket) throw new Error('ws:// needs sparrow-ws');
   return createClient(platform, u, options || {});
 }
 
@@ -158,17 +158,14 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
       data: (chunk) => { if (mine === link) { session.data(chunk, platform.now()); arm(); } },
       close: (reason) => { if (mine === link) lost(reason); },
     };
-    const secure = url.protocol === 'mqtts' || url.protocol === 'wss';
-    const target = { host: url.host, port: url.port, tls: secure };
+    const target = { host: url.host, port: url.port, tls: url.protocol === 'mqtts' || url.protocol === 'wss' };
     // the CONNACK timeout covers the TCP, TLS and WebSocket handshakes too: an ESP32 may never report a lost SYN
     schedule(options.connectTimeout || 30000, () => {
       if (socket) socket.end();
       lost('connect timeout');
     });
     try {
-      const s = __WS__ && (url.protocol === 'ws' || url.protocol === 'wss')
-        ? connectWebSocket(platform, target, url.path, handlers)
-        : platform.connect(target, handlers);
+      const s = url.protocol.charAt(0) === 'w' ? platform.webSocket!(target, url.path, handlers) : platform.connect(target, handlers);
       if (mine === link) socket = s; // else it closed already, inside connect()
     } catch (e) {
       // Linux Espruino throws for a refused port or an unknown host; ESP32 reports it later by close()

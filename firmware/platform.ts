@@ -33,6 +33,12 @@ export interface Platform {
   random(): number;
   /** A line for the console (the USB monitor reads these). */
   log(line: string): void;
+  /**
+   * Opens MQTT over WebSocket (ws://, wss://) on top of connect(). A platform has it once the
+   * sparrow-ws module wraps it (firmware/transports/websocket.ts, withWebSocket): boards that never
+   * see a ws:// broker do not carry the framing.
+   */
+  webSocket?(target: ConnectTarget, path: string, handlers: SocketHandlers): PlatformSocket;
 
   // What the sensor application (firmware/app) needs beyond the client. All optional: the library
   // alone needs none of them, and a platform without one tells the app what the board lacks.

@@ -7,6 +7,7 @@ import type { App } from '../firmware/app/app';
 import type { ClientOptions, MqttClient } from '../firmware/client';
 import type { Platform } from '../firmware/platform';
 import type { serialPlatform } from '../firmware/transports/serial';
+import type { withWebSocket } from '../firmware/transports/websocket';
 
 export interface SparrowBundle {
   VERSION: string;
@@ -19,6 +20,11 @@ export interface SerialBundle {
   serialPlatform: typeof serialPlatform;
 }
 
+/** What the WebSocket module (dist/espruino/sparrow-ws.*.js) exports. */
+export interface WebSocketBundle {
+  withWebSocket: typeof withWebSocket;
+}
+
 /** What the firmware image (firmware/main.ts) exports when it is evaluated with `exports`. */
 export interface FirmwareImage {
   VERSION: string;
@@ -29,7 +35,7 @@ export interface FirmwareImage {
 const loaded: { [file: string]: unknown } = {};
 
 /** Path of a bundle in dist/espruino (the library by default); fails with the command to run when it was not built. */
-export function bundlePath(profile: 'small' | 'full', name: 'sparrow-mqtt' | 'firmware' | 'sparrow-serial' = 'sparrow-mqtt'): string {
+export function bundlePath(profile: 'small' | 'full', name: 'sparrow-mqtt' | 'firmware' | 'sparrow-serial' | 'sparrow-ws' = 'sparrow-mqtt'): string {
   const file = path.join(packageRoot(), 'dist', 'espruino', name + '.' + profile + '.js');
   if (!fs.existsSync(file)) throw new Error(file + ' is missing: run `npm run build` first');
   return file;

@@ -9,7 +9,7 @@ import type { Platform } from '../firmware/platform';
 import { AppBoard, deviceId } from './app-board';
 import { AppChecker } from './app-checker';
 import { SimBoard, BoardState } from './board';
-import { bundlePath, FirmwareImage, loadBundle, SparrowBundle } from './bundle';
+import { bundlePath, FirmwareImage, loadBundle, SparrowBundle, WebSocketBundle } from './bundle';
 import { Checker } from './checker';
 import { brokerClock, VirtualClock } from './clock';
 import { FaultPlan, hasFaults, noFaults } from './faults';
@@ -119,7 +119,10 @@ export class Fleet {
   constructor(options: Partial<FleetOptions>) {
     this.o = { ...FLEET_DEFAULTS, ...options };
     // SPARROW_SIM_BUNDLE runs another build of the library bundle (a saved copy, an older release)
-    this.bundle = loadBundle(process.env.SPARROW_SIM_BUNDLE || bundlePath(this.o.profile));
+    const library = loadBundle(process.env.SPARROW_SIM_BUNDLE || bundlePath(this.o.profile));
+    // a ws:// broker: every client of the library gets the WebSocket module on its platform, as a board would
+    const ws = /^wss?:/.test(this.o.broker) ? loadBundle<WebSocketBundle>(bundlePath(this.o.profile, 'sparrow-ws')) : null;
+    this.bundle = ws ? { ...library, create: (p) => library.create(ws.withWebSocket(p)) } : library;
     if (this.o.app) {
       if (!(this.o.rate > 0)) throw new Error('--app boards sample every 1/rate seconds: the rate must be above 0');
       this.image = loadBundle<FirmwareImage>(process.env.SPARROW_SIM_FIRMWARE || bundlePath(this.o.profile, 'firmware'));

@@ -5,6 +5,7 @@
 import { strict as assert } from 'assert';
 import { WebSocketServer, WebSocket } from 'ws';
 import { connect, MqttClient } from '../firmware/client';
+import { withWebSocket } from '../firmware/transports/websocket';
 import { encodePacket } from '../firmware/mqtt';
 import type { Packet } from '../firmware/mqtt';
 import { connectWebSocket } from '../firmware/transports/websocket';
@@ -21,7 +22,7 @@ describe('MQTT over WebSocket: the firmware client against the reference broker'
     it(`MQTT ${version === 5 ? '5' : '3.1.1'} over ws:// publishes and receives, both ways`, async () => {
       const tb = await startBroker({ wsPort: 0 });
       cleanup.add(() => tb.broker.close());
-      const c = connect(nodePlatform({ log: () => undefined }), `ws://127.0.0.1:${tb.broker.ports.ws}/mqtt`, { clientId: 'ws-' + version, protocolVersion: version, reconnectPeriod: 0 });
+      const c = connect(withWebSocket(nodePlatform({ log: () => undefined })), `ws://127.0.0.1:${tb.broker.ports.ws}/mqtt`, { clientId: 'ws-' + version, protocolVersion: version, reconnectPeriod: 0 });
       cleanup.add(() => { c.end(); });
       const got: string[] = [];
       c.on('message', (topic, payload) => got.push(topic + ' ' + Buffer.from(payload as Uint8Array).toString()));
@@ -60,7 +61,7 @@ describe('MQTT over WebSocket: control frames against a real ws server', () => {
 
   function open(): { closes: string[] } {
     const closes: string[] = [];
-    c = connect(nodePlatform({ log: () => undefined }), `ws://127.0.0.1:${(wss.address() as { port: number }).port}/mqtt`, { clientId: 'w', reconnectPeriod: 0 });
+    c = connect(withWebSocket(nodePlatform({ log: () => undefined })), `ws://127.0.0.1:${(wss.address() as { port: number }).port}/mqtt`, { clientId: 'w', reconnectPeriod: 0 });
     c.on('close', (reason) => closes.push(reason as string));
     return { closes };
   }

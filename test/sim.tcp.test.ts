@@ -6,6 +6,9 @@ import type { QosTotals } from '../host-sim/ledger';
 import { boardSourceAddress } from '../host-sim/ports';
 import * as net from 'net';
 import { startMosquitto, type Mosquitto } from './support/mosquitto';
+import { startBroker } from './support/broker';
+import { bundlePath, loadBundle } from '../host-sim/bundle';
+import { nodePlatform } from '../host-sim/platform';
 
 async function run(options: Partial<FleetOptions>, during?: (f: Fleet) => void): Promise<{ [qos: number]: QosTotals }> {
   const fleet = new Fleet({ brokerPort: 0, httpPort: null, rate: 10, duration: 3000, drain: 15000, ...options });
@@ -39,6 +42,23 @@ describe('sim: boards over real TCP', function () {
     mosquitto = await startMosquitto();
     const q = await run({ devices: 3, qos: 'mixed', broker: mosquitto.url });
     for (const t of [q[0], q[1], q[2]]) assertAllDelivered(t);
+  });
+
+  it('over ws:// the boards load the built WebSocket module (sparrow-ws) beside the library, and deliver every reading', async () => {
+    const tb = await startBroker({ wsPort: 0 });
+    try {
+      const q = await run({ devices: 2, qos: 1, profile: 'small', broker: `ws://127.0.0.1:${tb.broker.ports.ws}/mqtt` });
+      assertAllDelivered(q[1]);
+    } finally {
+      await tb.broker.close();
+    }
+  });
+
+  it('the library bundles alone refuse a ws:// URL, naming the module that speaks it', () => {
+    for (const profile of ['small', 'full'] as const) {
+      const lib = loadBundle(bundlePath(profile));
+      assert.throws(() => lib.create(nodePlatform({ log: () => undefined })).connect('ws://127.0.0.1:1/mqtt'), /ws:\/\/ needs sparrow-ws/);
+    }
   });
 
   it('every board of a large fleet gets a valid, distinct loopback source address', () => {

@@ -4,6 +4,7 @@
 import { connect, MqttClient } from '../client';
 import { utf8Read } from '../mqtt/utf8';
 import type { Platform } from '../platform';
+import { withWebSocket } from '../transports/websocket';
 import { VERSION } from '../version';
 import { runCommand } from './commands';
 import { CONFIG_FILE, Config, configError, defaults, merge, publicConfig, readConfig, secondsError } from './config';
@@ -31,6 +32,8 @@ const WIFI_RETRY = 10;
 const REBOOT_GRACE = 2;
 
 export function createApp(platform: Platform): App {
+  // the full image reaches a ws:// broker itself; the small one leaves WebSocket out (sparrow.json says which broker)
+  if (__WS__) withWebSocket(platform);
   // getSerial() may be a MAC with colons; the id is a topic level, so they go
   const base = defaults(platform.serial ? 'sparrow-' + platform.serial().split(':').join('') : 'sparrow');
   // without Storage the config lives in RAM until the next reset

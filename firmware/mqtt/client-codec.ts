@@ -7,7 +7,7 @@
 // handed to the transport (which copies them) or to the store synchronously, so no two ever overlap.
 // The body is written first, behind a gap of HEAD bytes; the fixed header then goes just in front of
 // it, once the remaining length is known, so nothing is measured twice or moved.
-import { PROPERTIES, PROPERTY_IDS, BOOL, BYTE, U16, U32, VARINT, STRING, PAIR, MALFORMED_PACKET, PUBLISH, PUBREL, CONNACK, SUBACK, UNSUBACK, DISCONNECT } from './constants';
+import { PROPERTIES, BOOL, BYTE, U16, U32, VARINT, STRING, PAIR, MALFORMED_PACKET, PUBLISH, PUBREL, CONNACK, SUBACK, UNSUBACK, DISCONNECT } from './constants';
 import type { Payload, Properties, Subscription, Will } from './packets';
 import { utf8Read, utf8Write } from './utf8';
 
@@ -60,17 +60,17 @@ function field(d: Payload): void {
 }
 
 /**
- * MQTT 5 properties, by mqtt-packet's names. The length prefix is a varint whose size is known only
- * afterwards, so 4 bytes are reserved and the properties slid back over the unused ones.
+ * MQTT 5 properties, by mqtt-packet's names, in the order of their ids (the table's: no name index to
+ * carry on the board). The length prefix is a varint whose size is known only afterwards, so 4 bytes
+ * are reserved and the properties slid back over the unused ones.
  */
 function properties(p: Properties | undefined): void {
   room(4);
   const start = at;
   at += 4;
-  for (const name in p) {
-    const id = PROPERTY_IDS[name], v = (p as { [name: string]: any })[name];
-    if (!id || v === undefined) continue;
-    const type = PROPERTIES[id][1];
+  for (const key in PROPERTIES) {
+    const id = +key, type = PROPERTIES[id][1], v = p && (p as { [name: string]: any })[PROPERTIES[id][0]];
+    if (v === undefined) continue;
     if (type === PAIR) {
       for (const key in v) {
         const values = typeof v[key] === 'string' ? [v[key]] : v[key];

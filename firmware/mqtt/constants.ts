@@ -6,6 +6,12 @@ export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBR
   SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14,
   AUTH = 15;
 
+/** Bit of a packet type in the "allowed in" masks below. The will properties use bit 0 (type 0 is unused). */
+export const WILL = 0;
+
+/** Property value types, as stored on the wire. */
+export const BOOL = 0, BYTE = 1, U16 = 2, U32 = 3, VARINT = 4, STRING = 5, BINARY = 6, PAIR = 7;
+
 /**
  * The inverse of a table of names, or of entries that start with a name: name -> key. Called as a
  * pure function, so that a bundle which never reads the result leaves the work out.
@@ -29,12 +35,6 @@ const CMD_TYPES = /* @__PURE__ */ indexOf(CMD_NAMES);
 export function packetType(cmd: string): number {
   return CMD_TYPES[cmd] || 0;
 }
-
-/** Bit of a packet type in the "allowed in" masks below. The will properties use bit 0 (type 0 is unused). */
-export const WILL = 0;
-
-/** Property value types, as stored on the wire. */
-export const BOOL = 0, BYTE = 1, U16 = 2, U32 = 3, VARINT = 4, STRING = 5, BINARY = 6, PAIR = 7;
 
 /**
  * MQTT 5 properties (spec 2.2.2.2): id -> [mqtt-packet name, value type, packets that may carry it].
@@ -136,12 +136,15 @@ export const REASONS: { [code: number]: [string, number] } = __MQTT5__ ? {
   0xa2: ['Wildcard Subscriptions not supported', 1 << SUBACK | 1 << DISCONNECT],
 } : {};
 
-/** 3.1.1 CONNACK return codes (spec 3.2.2.3), for messages. */
-export const CONNACK_RETURN_CODES = ['Connection Accepted', 'unacceptable protocol version',
+/** 3.1.1 CONNACK return codes (spec 3.2.2.3), for messages; 0 is acceptance, never told. */
+export const CONNACK_RETURN_CODES = ['', 'unacceptable protocol version',
   'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
 
-/** Text for a reason code, for logs and errors. */
+/** Text for a reason code, for logs and errors; on a board (no __TEXTS__) the code alone, in hex. */
 export function reasonText(code: number): string {
-  const r = REASONS[code];
-  return r ? r[0] : 'reason 0x' + code.toString(16);
+  if (__TEXTS__) {
+    const r = REASONS[code];
+    if (r) return r[0];
+  }
+  return 'reason 0x' + code.toString(16);
 }

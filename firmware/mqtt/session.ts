@@ -13,7 +13,7 @@ import {
 import { ackPacket, connectPacket, parsePacket, publishPacket, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
 import type { Payload, Properties, Subscription, Will } from './packets';
 import {
-  AWAIT_ACK, AWAIT_PUBCOMP, FREE, PUBREL_QUEUED, QUEUED, MessageStore, createStore, nextRecord, recordId, recordPacket, recordQos,
+  AWAIT_ACK, AWAIT_PUBCOMP, FREE, PUBREL_QUEUED, QUEUED, createStore, nextRecord, recordId, recordPacket, recordQos,
   storeAdd, storeCount, storeFind, storeFree,
 } from './store';
 import { validTopicName } from './topic';
@@ -76,11 +76,9 @@ export interface SessionStats {
 
 /** The engine's face: what the client (and a test playing the broker) calls, and what it may read. */
 export interface Session {
-  readonly options: SessionOptions;
   readonly version: number;
   /** OFFLINE, CONNECTING or ONLINE. */
   readonly state: number;
-  readonly store: MessageStore;
   readonly stats: SessionStats;
   /** The transport is up: sends CONNECT and waits for CONNACK. */
   start(now: number): void;
@@ -108,6 +106,13 @@ export interface Session {
   inflightCount(): number;
 }
 
+/** Messages said more than once: a constant each, since the minifier does not merge equal strings. */
+const MALFORMED = 'malformed packet', DROPPED = 'dropped: store full', TOO_LARGE = 'packet over the broker maximum';
+
+function error(reasonCode: number, message: string): SessionError {
+  return { reasonCode: reasonCode, message: message };
+}
+
 /** Store states that hold a packet id the broker knows: they count against the in-flight window. */
 const IN_FLIGHT = 1 << AWAIT_ACK | 1 << AWAIT_PUBCOMP | 1 << PUBREL_QUEUED;
 
@@ -121,7 +126,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   // the packet being received: first byte (0 before one), remaining length, its varint's next
   // multiplier (0 once read) and size so far, and the body bytes collected
   let first = 0, length = 0, multiplier = 0, lengthBytes = 0, got = 0, body = new Uint8Array(64);
-  let nextId = 0;
+  let state = OFFLINE, nextId = 0;
   /** In-flight window of this link: inflightMax, lowered by an MQTT 5 broker's Receive Maximum. */
   let inflightWindow = 0;
   let keepaliveMs = 0, lastWrite = 0, lastRead = 0, pingDeadline = 0, connackDeadline = 0;
@@ -137,7 +142,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function start(now: number): void {
     const o = options;
     first = 0;
-    self.state = CONNECTING;
+    state = CONNECTING;
     connackDeadline = now + (o.connectTimeout || 30000);
     pingDeadline = 0;
     keepaliveMs = (o.keepalive === undefined ? 60 : o.keepalive) * 1000;
@@ -151,12 +156,12 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   }
 
   function stop(): void {
-    self.state = OFFLINE;
+    state = OFFLINE;
     const waiting = pending;
     pending = [];
     for (let k = 1; k < waiting.length; k += 2) {
       const cb = waiting[k] as Callback | undefined;
-      if (cb) cb({ reasonCode: UNSPECIFIED_ERROR, message: 'connection lost before the broker answered' });
+      if (cb) cb(error(UNSPECIFIED_ERROR, 'connection lost'));
     }
   }
 
@@ -164,10 +169,10 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function data(chunk: Uint8Array | string, now: number): void {
     lastRead = now;
     const text = typeof chunk === 'string';
-    for (let i = 0; i < chunk.length && self.state !== OFFLINE; i++) {
+    for (let i = 0; i < chunk.length && state !== OFFLINE; i++) {
       const c = text ? (chunk as string).charCodeAt(i) & 255 : (chunk as Uint8Array)[i];
       if (!first) {
-        if (c < 16) return failure(MALFORMED_PACKET, 'malformed packet: type 0', now);
+        if (c < 16) return failure(MALFORMED_PACKET, MALFORMED, now);
         first = c;
         length = got = lengthBytes = 0;
         multiplier = 1;
@@ -175,7 +180,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
         length += (c & 127) * multiplier;
         lengthBytes++;
         multiplier = c & 128 ? multiplier * 128 : 0;
-        if (lengthBytes === 4 && multiplier) return failure(MALFORMED_PACKET, 'malformed packet: remaining length', now);
+        if (lengthBytes === 4 && multiplier) return failure(MALFORMED_PACKET, MALFORMED, now);
         if (!multiplier && length + lengthBytes + 1 > maxPacketIn) return failure(PACKET_TOO_LARGE, 'packet too large', now);
         if (body.length < length) body = new Uint8Array(length);
       } else {
@@ -187,9 +192,9 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
 
   function publish(topic: string, payload: Payload, qos: number, retain: boolean, properties: Properties | undefined, cb: Callback | undefined, now: number): boolean {
     if (!validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
-    const online = self.state === ONLINE, id = qos ? allocateId() : 0;
+    const online = state === ONLINE, id = qos ? allocateId() : 0;
     const packet = publishPacket(version, topic, payload, qos, retain, id, properties);
-    if (__MQTT5__ && online && maxPacketOut && packet.length > maxPacketOut) return refuse(cb, PACKET_TOO_LARGE, 'packet over the broker maximum');
+    if (__MQTT5__ && online && maxPacketOut && packet.length > maxPacketOut) return refuse(cb, PACKET_TOO_LARGE, TOO_LARGE);
     if (!qos && online && storeFind(store, -1, 1 << QUEUED) < 0) {
       sendPublish(topic, payload, 0, retain, 0, properties, packet, now);
       if (cb) cb(null);
@@ -201,7 +206,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
         drain();
         if (qos) return refuse(cb, QUOTA_EXCEEDED, 'message store full');
         stats.dropped++;
-        if (cb) cb({ reasonCode: QUOTA_EXCEEDED, message: 'dropped: store full' });
+        if (cb) cb(error(QUOTA_EXCEEDED, DROPPED));
         return false;
       }
     }
@@ -223,14 +228,14 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   }
 
   function disconnect(reasonCode: number, now: number): void {
-    if (self.state === ONLINE) write(shortPacket(0xe0, reasonCode), now);
+    if (state === ONLINE) write(shortPacket(0xe0, reasonCode), now);
     stop();
   }
 
   function tick(now: number): number {
-    if (self.state === CONNECTING && now >= connackDeadline) {
+    if (state === CONNECTING && now >= connackDeadline) {
       close('CONNACK timeout');
-    } else if (self.state === ONLINE && keepaliveMs) {
+    } else if (state === ONLINE && keepaliveMs) {
       if (pingDeadline && now >= pingDeadline) close('keepalive timeout: no PINGRESP');
       // the same sum as deadline(): `now - idle >= keepalive` can miss by a rounding error and spin
       else if (!pingDeadline && now >= idleSince() + keepaliveMs) {
@@ -242,8 +247,8 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   }
 
   function deadline(): number {
-    if (self.state === CONNECTING) return connackDeadline;
-    if (self.state !== ONLINE || !keepaliveMs) return 0;
+    if (state === CONNECTING) return connackDeadline;
+    if (state !== ONLINE || !keepaliveMs) return 0;
     return pingDeadline || idleSince() + keepaliveMs;
   }
 
@@ -264,10 +269,10 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
       p = parsePacket(type, flags, body, length, version);
     } catch (e) {
       if (typeof e !== 'number') throw e;
-      return failure(e, 'malformed packet', now);
+      return failure(e, MALFORMED, now);
     }
     const id = p.messageId as number;
-    if (self.state === CONNECTING) return type === CONNACK ? connack(p, now) : failure(PROTOCOL_ERROR, 'expected CONNACK', now);
+    if (state === CONNECTING) return type === CONNACK ? connack(p, now) : failure(PROTOCOL_ERROR, 'expected CONNACK', now);
     if (type === PUBLISH) return incoming(p, now);
     if (type === PUBACK || type === PUBREC || type === PUBCOMP) return acked(type, p, now);
     if (__QOS2__ && type === PUBREL) {
@@ -280,7 +285,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
       if (k < 0 || k & 1) return;
       const cb = pending[k + 1] as Callback | undefined;
       pending.splice(k, 2);
-      if (cb) cb(null, p.granted || []);
+      if (cb) cb(null, p.granted); // none in a 3.1.1 UNSUBACK
       return;
     }
     if (type === PINGRESP) { pingDeadline = 0; return; }
@@ -291,9 +296,10 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function connack(p: ReceivedPacket, now: number): void {
     const code = (__MQTT5__ && version === 5 ? p.reasonCode : p.returnCode) as number;
     if (code) {
-      const text = __MQTT5__ && version === 5 ? reasonText(code) : CONNACK_RETURN_CODES[code] || 'return code ' + code;
-      io.event('error', { reasonCode: code, message: 'connection refused: ' + text });
-      return close('connection refused: ' + text);
+      let text = __MQTT5__ && version === 5 ? reasonText(code) : CONNACK_RETURN_CODES[code] || 'return code ' + code;
+      text = 'connection refused: ' + text;
+      io.event('error', error(code, text));
+      return close(text);
     }
     lastWrite = lastRead = now;
     inflightWindow = options.inflightMax || 16;
@@ -308,7 +314,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     }
     // callbacks of messages completed here must not see the session ONLINE before the resend is ordered
     resume(!!p.sessionPresent);
-    self.state = ONLINE;
+    state = ONLINE;
     flush(now);
     io.event('connect', p);
   }
@@ -341,7 +347,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function flush(now: number): void {
     const b = store._bytes;
     let inflight = storeCount(store, IN_FLIGHT), blocked = false;
-    for (let at = store._first; at < store._end && self.state === ONLINE; at = nextRecord(store, at)) {
+    for (let at = store._first; at < store._end && state === ONLINE; at = nextRecord(store, at)) {
       const state = b[at], qos = recordQos(store, at);
       if (__QOS2__ && state === PUBREL_QUEUED) {
         b[at] = AWAIT_PUBCOMP;
@@ -352,7 +358,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
         } else if (__MQTT5__ && maxPacketOut && nextRecord(store, at) - at - 3 > maxPacketOut) {
           // queued before this broker's maximum was known: refused, never sent cut or silently lost
           stats.refused++;
-          complete(at, { reasonCode: PACKET_TOO_LARGE, message: 'packet over the broker maximum' });
+          complete(at, error(PACKET_TOO_LARGE, TOO_LARGE));
         } else {
           write(recordPacket(store, at), now);
           sent(at, qos);
@@ -385,7 +391,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
       return write(ackPacket(PUBREL, id, 0), now);
     }
     if (!failed) stats.acked++;
-    complete(at, failed ? { reasonCode: p.reasonCode as number, message: reasonText(p.reasonCode as number) } : null);
+    complete(at, failed ? error(p.reasonCode as number, reasonText(p.reasonCode as number)) : null);
     flush(now);
   }
 
@@ -437,7 +443,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     for (let at = store._first; at < store._end; at = nextRecord(store, at)) {
       if (store._bytes[at] === QUEUED && !recordQos(store, at)) {
         stats.dropped++;
-        complete(at, { reasonCode: QUOTA_EXCEEDED, message: 'dropped: store full' });
+        complete(at, error(QUOTA_EXCEEDED, DROPPED));
         return true;
       }
     }
@@ -446,7 +452,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
 
   function refuse(cb: Callback | undefined, reasonCode: number, message: string): false {
     stats.refused++;
-    if (cb) cb({ reasonCode: reasonCode, message: message });
+    if (cb) cb(error(reasonCode, message));
     return false;
   }
 
@@ -475,7 +481,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
 
   function write(packet: Uint8Array, now: number): void {
     if (__MQTT5__ && maxPacketOut && packet.length > maxPacketOut) {
-      io.event('error', { reasonCode: PACKET_TOO_LARGE, message: 'packet of ' + packet.length + ' bytes over the broker maximum' });
+      io.event('error', error(PACKET_TOO_LARGE, TOO_LARGE));
       return;
     }
     lastWrite = now;
@@ -484,8 +490,8 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
 
   /** A protocol error on the link: tell the broker why (MQTT 5), report it, and drop the link. */
   function failure(reasonCode: number, message: string, now: number): void {
-    if (__MQTT5__ && version === 5 && self.state === ONLINE) write(shortPacket(0xe0, reasonCode), now);
-    io.event('error', { reasonCode: reasonCode, message: message });
+    if (__MQTT5__ && version === 5 && state === ONLINE) write(shortPacket(0xe0, reasonCode), now);
+    io.event('error', error(reasonCode, message));
     close(message);
   }
 
@@ -495,14 +501,15 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   }
 
   // Espruino does not hoist function declarations: the object that names them comes after all of them
-  const self = {
-    options: options, version: version, state: OFFLINE, store: store, stats: stats,
+  return {
+    version: version, stats: stats,
     start: start, stop: stop, data: data, publish: publish,
     subscribe: request, unsubscribe: request, disconnect: disconnect, tick: tick, deadline: deadline,
     queued: () => store._live,
     inflightCount: () => storeCount(store, IN_FLIGHT),
+    // a getter: the closure's own code reads a local, shorter on the board than a property
+    get state() { return state; },
   };
-  return self;
 }
 
 /** Object.assign for the firmware's ES5 library: copies `from`'s own fields onto `to`. */

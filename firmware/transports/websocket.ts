@@ -1,7 +1,9 @@
 // MQTT over WebSocket (RFC 6455, client side), for networks where only ports 80/443 are open.
 // Espruino has no `ws` module, so the framing is ours: an HTTP Upgrade, then masked binary frames out
 // and a streaming frame parser in. Payload bytes are handed to the MQTT reader as they arrive, piece
-// by piece, so a frame is never gathered whole in memory.
+// by piece, so a frame is never gathered whole in memory. It reaches the client as a platform
+// capability (withWebSocket), so the library bundles do not carry it: the sparrow-ws module and the
+// full firmware image do.
 import type { ConnectTarget, Platform, PlatformSocket, SocketHandlers } from '../platform';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -19,6 +21,12 @@ function chunkBytes(chunk: Uint8Array | string): Uint8Array {
   const b = new Uint8Array(chunk.length);
   for (let i = 0; i < chunk.length; i++) b[i] = chunk.charCodeAt(i);
   return b;
+}
+
+/** Gives `platform` the webSocket() the client opens ws:// and wss:// URLs with, over its own connect(); returns it. */
+export function withWebSocket(platform: Platform): Platform {
+  platform.webSocket = (target, path, handlers) => connectWebSocket(platform, target, path, handlers);
+  return platform;
 }
 
 /** Opens `target` through `connect` and speaks WebSocket on it; `handlers` see the MQTT byte stream. */

@@ -15,6 +15,7 @@ const at = (p: string) => path.join(ROOT, p);
 /** Firmware entries bundled for the board, by output name. */
 const ESPRUINO_ENTRIES: { [name: string]: string } = {
   'sparrow-mqtt': 'firmware/lib.ts', firmware: 'firmware/main.ts', 'sparrow-serial': 'firmware/serial-lib.ts',
+  'sparrow-ws': 'firmware/ws-lib.ts',
 };
 const ESPRUINO_PROFILES = ['small', 'full'] as const;
 
@@ -65,11 +66,11 @@ function buildNode(): void {
   esbuild.buildSync({ ...common, entryPoints: [at('host-sim/node-api.ts')], outfile: path.join(DIST, 'node', 'sparrow-mqtt.js') });
 }
 
-/** The codec for the dashboard page, as the global `SparrowMQTT`, with every feature on; and the page's script. */
+/** The codec for the dashboard page, as the global `SparrowMQTT`, with every feature on (the host profile); and the page's script. */
 function buildBrowser(): void {
   esbuild.buildSync({
     entryPoints: [at('firmware/mqtt/index.ts')], outfile: path.join(DIST, 'browser', 'sparrow-mqtt.js'), bundle: true,
-    platform: 'browser', format: 'iife', globalName: 'SparrowMQTT', minify: true, target: 'es2018', define: profiles.full, logLevel: 'error',
+    platform: 'browser', format: 'iife', globalName: 'SparrowMQTT', minify: true, target: 'es2018', define: profiles.node, logLevel: 'error',
   });
   // the broker's dashboard page; it uses the codec above and uPlot as globals (type imports only)
   esbuild.buildSync({

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Monitor, type MonitorEvent } from './monitor';
 import { formatPorts, listPorts } from './ports';
+import { nameReasons } from './reason';
 import { KEYS_HELP, renderTable } from './table';
 
 export interface MonitorArgs {
@@ -49,7 +50,7 @@ function plainView(): (e: MonitorEvent) => void {
       case 'console': console.log(who(e.port, e.id) + ' ' + e.text); break;
       case 'telemetry': {
         const d = e.data as { [k: string]: unknown };
-        console.log(who(e.port, e.id) + ' ' + d.ev + (d.mqtt ? ' mqtt=' + d.mqtt + ' sent=' + d.sent + ' acked=' + d.acked + ' free=' + d.free + (d.error ? ' error=' + d.error : '') : ' ' + JSON.stringify(d)));
+        console.log(who(e.port, e.id) + ' ' + d.ev + (d.mqtt ? ' mqtt=' + d.mqtt + ' sent=' + d.sent + ' acked=' + d.acked + ' free=' + d.free + (d.error ? ' error=' + nameReasons(String(d.error)) : '') : ' ' + JSON.stringify(d)));
         break;
       }
       case 'board': console.log('-- board ' + e.id + ' ' + e.state + ' on ' + e.port + (e.previousPort && e.previousPort !== e.port ? ' (was ' + e.previousPort + ')' : '')); break;

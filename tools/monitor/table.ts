@@ -2,6 +2,7 @@
 // telemetry below it, and the keys. Rendering is a pure function of the monitor's records, so it can
 // be tested (and a README sample made) without a terminal.
 import type { BoardRecord } from './monitor';
+import { nameReasons } from './reason';
 
 const COLUMNS: Array<[string, number, (b: BoardRecord, now: number) => string]> = [
   ['#', 2, () => ''],
@@ -16,7 +17,7 @@ const COLUMNS: Array<[string, number, (b: BoardRecord, now: number) => string]> 
   ['RECON', 5, (b) => (b.status ? String(b.status.reconnects) : '')],
   ['FREE', 6, (b) => (b.status && b.status.free !== null ? String(b.status.free) : '')],
   ['UP', 8, (b, now) => (b.status ? duration(b.status.uptime + (b.present ? Math.floor((now - b.lastSeen) / 1000) : 0)) : '')],
-  ['LAST ERROR', 30, (b) => (b.status && b.status.error) || ''],
+  ['LAST ERROR', 30, (b) => (b.status && b.status.error ? nameReasons(b.status.error) : '')],
 ];
 
 export function duration(s: number): string {
