@@ -53,6 +53,8 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
   const listeners: { [event: string]: Listener[] } = {};
   let socket: PlatformSocket | null = null;
   let timer: unknown = null;
+  /** When the timer fires, and whether it is the session's tick (not a connect timeout or a backoff). */
+  let timerAt = 0, ticking = false;
   let ended = false;
   /** Bumped for each socket: events of a socket already given up on must not touch the session. */
   let link = 0;
@@ -210,19 +212,25 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
     emit(name, a, b, c);
   }
 
-  /** Keeps one timeout armed at the session's next deadline (keepalive, CONNACK timeout). */
+  /**
+   * Keeps one timeout armed at the session's next deadline (keepalive, CONNACK timeout). Traffic moves
+   * the keepalive deadline later at every packet; a tick already due earlier stays armed (it finds
+   * nothing to do and arms the new deadline), so a busy link does not cancel and set a timer per packet.
+   */
   function arm(): void {
     const deadline = session.deadline();
-    if (deadline && socket) {
-      schedule(Math.max(0, deadline - platform.now()), () => {
-        session.tick(platform.now());
-        arm();
-      });
-    }
+    if (!deadline || !socket || (ticking && timer !== null && timerAt <= deadline)) return;
+    schedule(Math.max(0, deadline - platform.now()), () => {
+      session.tick(platform.now());
+      arm();
+    });
+    ticking = true;
   }
 
   function schedule(ms: number, fn: () => void): void {
     clearTimer();
+    ticking = false;
+    timerAt = platform.now() + ms;
     timer = platform.setTimeout(() => { timer = null; fn(); }, ms);
   }
 

@@ -11,7 +11,10 @@ export interface SocketHandlers {
 }
 
 export interface PlatformSocket {
-  /** Sends bytes[0..length). The platform copies or hands them off before returning. */
+  /**
+   * Sends bytes[0..length). They are a view of a scratch buffer that every client of the process
+   * encodes its next packet into: copy them (or hand them off) first, before anything else can run.
+   */
   write(bytes: Uint8Array, length: number): void;
   end(): void;
 }

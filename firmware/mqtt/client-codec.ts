@@ -197,8 +197,8 @@ function rdString(): string {
 
 /** MQTT 5 properties; user properties gather into an object, a repeated key into an array, as mqtt-packet does. */
 function rdProperties(): Properties {
-  const p: { [name: string]: any } = {}, n = rdVarint(), end = take(n) + n;
-  pos = end - n; // take() checked the length; the properties are read within it
+  const p: { [name: string]: any } = {}, n = rdVarint(), start = take(n), end = start + n;
+  pos = start; // take() checked that the properties fit; they are read within them
   while (pos < end) {
     const def = PROPERTIES[rdVarint()];
     if (!def) throw MALFORMED_PACKET;
@@ -234,13 +234,15 @@ export interface ReceivedPacket {
 }
 
 /**
- * Decodes a packet a broker may send, from its type, its flags (the first byte's halves) and body[0..length). Packets only a client
- * sends come back with no fields, for the session to refuse. Throws MALFORMED_PACKET for bad bytes.
+ * Decodes a packet a broker may send, from its type and flags (the halves of its first byte) and
+ * body[0..length). Packets only a client sends come back with no fields, for the session to refuse.
+ * Throws MALFORMED_PACKET for bad bytes.
  */
 export function parsePacket(type: number, flags: number, body: Uint8Array, length: number, version: number): ReceivedPacket {
   src = body;
   pos = 0;
   lim = length;
+  // `__MQTT5__ &&` again at each use below: esbuild folds the literal away, not a local holding it
   const v5 = __MQTT5__ && version === 5, p: ReceivedPacket = {};
   if (type === PUBLISH) {
     p.cmd = 'publish';

@@ -23,7 +23,8 @@ import { parseShared, type SubEntry } from './topic-tree';
 const BAD_AUTH_METHOD = 0x8c;
 /** Stop moving queued messages to a link holding this many unsent bytes; go on at 'drain'. */
 const WRITE_HIGH = 256 * 1024;
-const OUT_CHUNK = 64 * 1024;
+/** Output buffer sizes: the first one a connection takes, the most it grows to, and the least left over worth keeping. */
+const OUT_FIRST = 1024, OUT_CHUNK = 64 * 1024, OUT_KEEP = 256;
 
 type State = 'new' | 'connected' | 'closed';
 
@@ -45,9 +46,12 @@ export class Connection {
   private aliasesOut = new Map<string, number>();
   private aliasesIn = new Map<number, string>();
   private problemInfo = true;
-  // output batching: packets are encoded into one buffer, written once per event-loop turn (see Broker.flushLater)
-  private out = Buffer.allocUnsafe(OUT_CHUNK);
+  // output batching: packets are encoded into one buffer, written once per event-loop turn (see Broker.flushLater).
+  // The buffer is taken at the first packet and grows with the connection's traffic: a fixed 64 KB each
+  // cost a 100,000-board simulated fleet 6.4 GB, for connections that get a few dozen bytes a second.
+  private out: Uint8Array = EMPTY;
   private outPos = 0;
+  private outSize = OUT_FIRST;
   private flushScheduled = false;
   /** Acks held until the store has committed what their publish wrote. */
   private heldAcks = 0;
@@ -422,8 +426,10 @@ export class Connection {
     if (this.state === 'closed') return;
     let n = encode(p, this.version, this.out, this.outPos);
     if (n < 0) {
+      // a turn's packets outgrew the buffer (or there is none yet): write what is there, take a bigger one
+      if (this.outPos) this.outSize = Math.min(OUT_CHUNK, this.outSize * 2);
       this.flush();
-      if (-n > this.out.length) this.out = Buffer.allocUnsafe(-n);
+      if (-n > this.out.length) this.out = Buffer.allocUnsafe(Math.max(-n, this.outSize));
       n = encode(p, this.version, this.out, 0);
     }
     this.outPos += n;
@@ -441,7 +447,7 @@ export class Connection {
     this.link.write(bytes);
     // the written bytes belong to the link now; continue in a fresh buffer
     const rest = this.out.length - this.outPos;
-    this.out = rest >= 4096 ? this.out.subarray(this.outPos) : Buffer.allocUnsafe(OUT_CHUNK);
+    this.out = rest >= OUT_KEEP ? this.out.subarray(this.outPos) : EMPTY;
     this.outPos = 0;
   };
 

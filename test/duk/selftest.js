@@ -109,8 +109,11 @@ test('SUBSCRIBE, and PINGREQ when idle', function () {
   var b = connected(4);
   b.client.subscribe('s/#', { qos: 1 });
   eq(b.take(), SUBSCRIBE, 'SUBSCRIBE');
+  // the tick armed for the CONNACK deadline (30 s) stays armed and finds nothing to do: no timer churn per packet
   b.runTimer();
-  eq(b.take(), PINGREQ, 'PINGREQ');
+  eq(b.time + ' ' + b.take(), '30000 ', 'nothing at the old deadline');
+  b.runTimer();
+  eq(b.time + ' ' + b.take(), '60000 ' + PINGREQ, 'PINGREQ after 60 s idle');
 });
 
 test('a stream fed one byte at a time gives every packet, in order, payloads as Uint8Array', function () {
