@@ -318,6 +318,22 @@ for (const v of [4, 5]) {
       assert.equal(p.session.state, 0);
     });
 
+    it('a hostile remaining length is refused (0x95) before any buffer is taken for it', () => {
+      const p = peer({ maxPacketSize: 1024 }); p.connect();
+      // every Uint8Array made while the bytes go in is seen: the board must not allocate what it will refuse
+      const sizes: number[] = [], Original = Uint8Array;
+      (globalThis as any).Uint8Array = class extends Original {
+        constructor(...args: any[]) { super(...(args as [number])); if (typeof args[0] === 'number') sizes.push(args[0]); }
+      };
+      try {
+        p.session.data(new Original([0x30, 0xff, 0xff, 0xff, 0x7f]), p.now); // announces ~256 MB
+      } finally {
+        (globalThis as any).Uint8Array = Original;
+      }
+      assert.deepEqual(sizes.filter((n) => n > 1024), []);
+      assert.equal(p.errors()[0].reasonCode, 0x95);
+    });
+
     it('packets after the one that ended the link, in the same chunk, are ignored', () => {
       const p = peer(); p.session.start(0); p.take();
         const connack = encodePacket({ cmd: 'connack', returnCode: 5, reasonCode: 0x87 }, { protocolVersion: v });

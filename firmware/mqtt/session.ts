@@ -181,8 +181,11 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
         lengthBytes++;
         multiplier = c & 128 ? multiplier * 128 : 0;
         if (lengthBytes === 4 && multiplier) return failure(MALFORMED_PACKET, MALFORMED, now);
-        if (!multiplier && length + lengthBytes + 1 > maxPacketIn) return failure(PACKET_TOO_LARGE, 'packet too large', now);
-        if (body.length < length) body = new Uint8Array(length);
+        if (!multiplier) {
+          // checked before anything is allocated: a hostile length must not take the board's memory
+          if (length + lengthBytes + 1 > maxPacketIn) return failure(PACKET_TOO_LARGE, 'packet too large', now);
+          if (body.length < length) body = new Uint8Array(length);
+        }
       } else {
         body[got++] = c;
       }
