@@ -45,6 +45,15 @@ describe('app: config and provisioning', function () {
     });
   }
 
+  it('the small image, which has no WebSocket, refuses a ws:// broker in its config instead of failing to connect', async () => {
+    const b = new TestBoard({ config: { broker: 'ws://127.0.0.1:1/mqtt' }, profile: 'small' });
+    cleanup.add(() => b.stop());
+    b.app.start();
+    const line = await b.status((s) => s.ev === 'error', 'the error line');
+    assert.equal(line.error, 'sparrow.json: broker: ws:// needs the full image');
+    assert.equal(b.sockets.length, 0);
+  });
+
   it('sparrow.configure() stores the config, answers with the passwords masked, and the board starts with it', async () => {
     const t = await broker();
     const b = board();

@@ -51,7 +51,10 @@ export function configError(config: Config): string {
     if (!(k in d)) return k + ': unknown setting';
     if (typeof c[k] !== typeof d[k]) return k + ': must be a ' + typeof d[k];
   }
-  if (!parseBrokerUrl(config.broker)) return 'broker: ' + (config.broker ? 'not an mqtt://, mqtts://, ws:// or wss:// URL' : 'not set');
+  const url = parseBrokerUrl(config.broker);
+  if (!url) return 'broker: ' + (config.broker ? 'not an mqtt://, mqtts://, ws:// or wss:// URL' : 'not set');
+  // the small image leaves WebSocket out: said here, not found out when connect() refuses the URL
+  if (!__WS__ && url.protocol.charAt(0) === 'w') return 'broker: ws:// needs the full image';
   // MQTT 3.1.1 forbids a password without a user name [MQTT-3.1.2-22]; brokers close the connection
   if (config.password && !config.username) return 'password: needs a username';
   if (!config.id || hasAny(config.id, '/+#')) return 'id: must be one topic level (no / + #)';
