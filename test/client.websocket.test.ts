@@ -3,12 +3,12 @@
 // and frame edge cases (frames split at every byte, extended lengths, refused upgrades) played byte by
 // byte over a virtual socket.
 import { strict as assert } from 'assert';
+import { createHash } from 'crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import { connect, MqttClient } from '../firmware/client';
-import { withWebSocket } from '../firmware/transports/websocket';
 import { encodePacket } from '../firmware/mqtt';
 import type { Packet } from '../firmware/mqtt';
-import { connectWebSocket } from '../firmware/transports/websocket';
+import { acceptFor, connectWebSocket, withWebSocket } from '../firmware/transports/websocket';
 import { nodePlatform } from '../host-sim/platform';
 import { Cleanup, client as mqttjs, startBroker } from './support/broker';
 import { VirtualPlatform } from './support/virtual';
@@ -95,8 +95,15 @@ describe('MQTT over WebSocket: control frames against a real ws server', () => {
 });
 
 describe('MQTT over WebSocket: frames from the server, byte by byte (virtual socket)', () => {
-  /** An upgraded transport on a virtual socket; returns what the MQTT layer saw. */
-  function upgraded(response = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n') {
+  /** The server's answer to a request: a 101 with the mqtt subprotocol and the accept that RFC 6455 4.2.2 computes from the key. */
+  function switching(request: string, after = ''): string {
+    const key = (/\r\nSec-WebSocket-Key: (\S+)\r\n/.exec(request) as RegExpExecArray)[1];
+    const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    return 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: ' + accept + '\r\n\r\n' + after;
+  }
+
+  /** An upgraded transport on a virtual socket (answered by `response`, from the request); returns what the MQTT layer saw. */
+  function upgraded(response: (request: string) => string = (r) => switching(r)) {
     const p = new VirtualPlatform();
     const seen = { opened: false, data: [] as number[], closed: [] as string[] };
     const socket = connectWebSocket(p, { host: 'h', port: 80, tls: false }, '/mqtt', {
@@ -108,7 +115,7 @@ describe('MQTT over WebSocket: frames from the server, byte by byte (virtual soc
     end.accept();
     const request = Buffer.concat(end.bytes).toString('latin1');
     end.bytes.length = 0;
-    end.handlers.data(Buffer.from(response, 'latin1'));
+    end.handlers.data(Buffer.from(response(request), 'latin1'));
     return { p, end, seen, socket, request };
   }
 
@@ -144,7 +151,7 @@ describe('MQTT over WebSocket: frames from the server, byte by byte (virtual soc
   }
 
   it('the HTTP response and the first frame may arrive in one chunk', () => {
-    const p = upgraded('HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n' + frame(2, mqtt({ cmd: 'pingresp' })).toString('latin1'));
+    const p = upgraded((r) => switching(r, frame(2, mqtt({ cmd: 'pingresp' })).toString('latin1')));
     assert.deepEqual(p.seen.data, [0xd0, 0]);
   });
 
@@ -168,11 +175,24 @@ describe('MQTT over WebSocket: frames from the server, byte by byte (virtual soc
   });
 
   it('an upgrade refused, or without the mqtt subprotocol, closes with the status line', () => {
-    const a = upgraded('HTTP/1.1 404 Not Found\r\n\r\n');
+    const a = upgraded(() => 'HTTP/1.1 404 Not Found\r\n\r\n');
     assert.deepEqual(a.seen.closed, ['WebSocket upgrade refused: HTTP/1.1 404 Not Found']);
     assert.equal(a.seen.opened, false);
-    const b = upgraded('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+    const b = upgraded((r) => switching(r).replace('Sec-WebSocket-Protocol: mqtt\r\n', ''));
     assert.equal(b.seen.closed.length, 1);
+  });
+
+  it('RFC 6455 4.1: a 101 without the Sec-WebSocket-Accept of our key (a proxy\'s, a stale one) is refused', () => {
+    for (const wrong of [(r: string) => switching(r).replace(/Sec-WebSocket-Accept: \S+/, 'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo='),
+      (r: string) => switching(r).replace(/Sec-WebSocket-Accept: \S+\r\n/, '')]) {
+      const { seen, end } = upgraded(wrong);
+      assert.deepEqual([seen.opened, seen.closed], [false, ['WebSocket upgrade refused: wrong Sec-WebSocket-Accept']]);
+      assert.ok(end.ended);
+    }
+  });
+
+  it('the accept is computed as RFC 6455 shows it (its example key and answer)', () => {
+    assert.equal(acceptFor('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
   it('writes are single masked binary frames; end() sends close 1000', () => {

@@ -15,6 +15,49 @@ function randomKey(platform: Platform): string {
   return s + B64.charAt(Math.floor(platform.random() * 4) * 16) + '==';
 }
 
+/**
+ * The Sec-WebSocket-Accept a server must answer `key` with (RFC 6455 4.2.2): base64 of the SHA-1 of
+ * the key and a fixed GUID. A client that does not check it may take a cache's or a proxy's stale
+ * reply, or a plain HTTP server's, for a WebSocket [RFC 6455 4.1, client requirement 4].
+ */
+export function acceptFor(key: string): string {
+  const h = sha1(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
+  let s = '';
+  for (let i = 0; i < 20; i += 3) {
+    const n = h[i] << 16 | h[i + 1] << 8 | (i + 2 < 20 ? h[i + 2] : 0);
+    s += B64.charAt(n >> 18) + B64.charAt(n >> 12 & 63) + B64.charAt(n >> 6 & 63) + (i + 2 < 20 ? B64.charAt(n & 63) : '=');
+  }
+  return s;
+}
+
+/** SHA-1 (FIPS 180-4) of a string of byte-sized characters, as 20 bytes. Only for the handshake: short inputs. */
+function sha1(s: string): number[] {
+  const n = s.length, blocks = ((n + 8) >> 6) + 1, words: number[] = [];
+  for (let i = 0; i < blocks * 16; i++) words[i] = 0;
+  for (let i = 0; i < n; i++) words[i >> 2] |= s.charCodeAt(i) << (24 - (i & 3) * 8);
+  words[n >> 2] |= 0x80 << (24 - (n & 3) * 8);
+  words[blocks * 16 - 1] = n * 8;
+  const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0], w: number[] = [];
+  for (let b = 0; b < words.length; b += 16) {
+    let a = h[0], c = h[1], d = h[2], e = h[3], f = h[4];
+    for (let t = 0; t < 80; t++) {
+      w[t] = t < 16 ? words[b + t] : rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
+      const mix = t < 20 ? (c & d) | (~c & e) : t < 40 || t >= 60 ? c ^ d ^ e : (c & d) | (c & e) | (d & e);
+      const k = t < 20 ? 0x5a827999 : t < 40 ? 0x6ed9eba1 : t < 60 ? 0x8f1bbcdc : 0xca62c1d6;
+      const next = (rotl(a, 5) + mix + f + k + w[t]) | 0;
+      f = e; e = d; d = rotl(c, 30); c = a; a = next;
+    }
+    h[0] = (h[0] + a) | 0; h[1] = (h[1] + c) | 0; h[2] = (h[2] + d) | 0; h[3] = (h[3] + e) | 0; h[4] = (h[4] + f) | 0;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < 20; i++) out.push(h[i >> 2] >>> (24 - (i & 3) * 8) & 255);
+  return out;
+}
+
+function rotl(x: number, n: number): number {
+  return x << n | x >>> (32 - n);
+}
+
 /** Copies a socket chunk into bytes (strings carry one byte per char on Espruino). */
 function chunkBytes(chunk: Uint8Array | string): Uint8Array {
   if (typeof chunk !== 'string') return chunk;
@@ -33,6 +76,7 @@ export function withWebSocket(platform: Platform): Platform {
 export function connectWebSocket(platform: Platform, target: ConnectTarget, path: string, handlers: SocketHandlers): PlatformSocket {
   let upgraded = false;
   let response = '';
+  const key = randomKey(platform);
   let out = new Uint8Array(64);
   // frame parser state
   const header = new Uint8Array(14);
@@ -43,7 +87,7 @@ export function connectWebSocket(platform: Platform, target: ConnectTarget, path
   const socket = platform.connect(target, {
     open: () => {
       const request = ascii('GET ' + path + ' HTTP/1.1\r\nHost: ' + target.host + ':' + target.port +
-        '\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ' + randomKey(platform) +
+        '\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ' + key +
         '\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n');
       socket.write(request, request.length);
     },
@@ -54,7 +98,9 @@ export function connectWebSocket(platform: Platform, target: ConnectTarget, path
         while (i < bytes.length && response.slice(-4) !== '\r\n\r\n') response += String.fromCharCode(bytes[i++]);
         if (response.slice(-4) !== '\r\n\r\n') return;
         // indexOf, not regular expressions: Espruino's regex engine is too weak to trust here
-        if (response.indexOf('HTTP/1.1 101') !== 0 || response.toLowerCase().indexOf('sec-websocket-protocol: mqtt') < 0) return fail('WebSocket upgrade refused: ' + response.split('\r\n')[0]);
+        const lower = response.toLowerCase(), at = lower.indexOf('\r\nsec-websocket-accept:');
+        if (response.indexOf('HTTP/1.1 101') !== 0 || lower.indexOf('sec-websocket-protocol: mqtt') < 0) return fail('WebSocket upgrade refused: ' + response.split('\r\n')[0]);
+        if (at < 0 || response.substring(at + 23, response.indexOf('\r\n', at + 2)).split(' ').join('') !== acceptFor(key)) return fail('WebSocket upgrade refused: wrong Sec-WebSocket-Accept');
         upgraded = true;
         handlers.open();
         bytes = bytes.subarray(i);
