@@ -318,6 +318,16 @@ for (const v of [4, 5]) {
       assert.equal(p.session.state, 0);
     });
 
+    it('MQTT-2.2.1-3: an incoming QoS 1 PUBLISH with packet identifier 0 is a protocol error, not acknowledged', () => {
+      // found by test/session.fuzz.test.ts: the session answered it with a PUBACK for id 0
+      const p = peer(); p.connect();
+      const props = v === 5 ? [0] : [];
+      p.session.data(Uint8Array.from([0x32, 8 + props.length, 0, 3, 0x73, 0x2f, 0x74, 0, 0, ...props, 0x78]), p.now);
+      assert.deepEqual(p.messages(), []);
+      assert.deepEqual(p.errors(), [{ reasonCode: 0x82, message: 'packet id 0' }]);
+      assert.deepEqual(p.take().map((x) => x.cmd + (x.reasonCode ? ' ' + x.reasonCode : '')), v === 5 ? ['disconnect 130'] : []);
+    });
+
     it('a hostile remaining length is refused (0x95) before any buffer is taken for it', () => {
       const p = peer({ maxPacketSize: 1024 }); p.connect();
       // every Uint8Array made while the bytes go in is seen: the board must not allocate what it will refuse

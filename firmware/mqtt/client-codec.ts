@@ -7,7 +7,7 @@
 // handed to the transport (which copies them) or to the store synchronously, so no two ever overlap.
 // The body is written first, behind a gap of HEAD bytes; the fixed header then goes just in front of
 // it, once the remaining length is known, so nothing is measured twice or moved.
-import { PROPERTIES, BOOL, BYTE, U16, U32, VARINT, STRING, PAIR, MALFORMED_PACKET, PUBLISH, PUBREL, CONNACK, SUBACK, UNSUBACK, DISCONNECT } from './constants';
+import { PROPERTIES, BOOL, BYTE, U16, U32, VARINT, STRING, PAIR, MALFORMED_PACKET, PROTOCOL_ERROR, PUBLISH, PUBREL, CONNACK, SUBACK, UNSUBACK, DISCONNECT } from './constants';
 import type { Payload, Properties, Subscription, Will } from './packets';
 import { utf8Read, utf8Write } from './utf8';
 
@@ -69,7 +69,7 @@ function properties(p: Properties | undefined): void {
   const start = at;
   at += 4;
   for (const key in PROPERTIES) {
-    const id = +key, type = PROPERTIES[id][1], v = p && (p as { [name: string]: any })[PROPERTIES[id][0]];
+    const id = +key, def = PROPERTIES[id], type = def[1], v = p && (p as { [name: string]: any })[def[0]];
     if (v === undefined) continue;
     if (type === PAIR) {
       for (const key in v) {
@@ -174,6 +174,13 @@ function rd16(): number {
   return src[take(2)] << 8 | src[pos - 1];
 }
 
+/** A packet identifier: never 0 [MQTT-2.2.1-3]; answering one would send the broker a malformed ack. */
+function rdId(): number {
+  const id = rd16();
+  if (!id) throw PROTOCOL_ERROR;
+  return id;
+}
+
 function rdVarint(): number {
   let v = 0;
   for (let m = 1, c = 128; c & 128; m *= 128) {
@@ -251,7 +258,7 @@ export function parsePacket(type: number, flags: number, body: Uint8Array, lengt
     p.dup = !!(flags & 8);
     p.retain = !!(flags & 1);
     p.topic = rdString();
-    if (p.qos) p.messageId = rd16();
+    if (p.qos) p.messageId = rdId();
     if (__MQTT5__ && v5) p.properties = rdProperties();
     p.payload = src.subarray(pos, pos = lim);
   } else if (flags !== (type === PUBREL ? 2 : 0)) {
@@ -261,12 +268,12 @@ export function parsePacket(type: number, flags: number, body: Uint8Array, lengt
     p.sessionPresent = !!(rd8() & 1);
     if (__MQTT5__ && v5) { p.reasonCode = rd8(); p.properties = rdProperties(); } else p.returnCode = rd8();
   } else if (type === SUBACK || type === UNSUBACK && __MQTT5__ && v5) {
-    p.messageId = rd16();
+    p.messageId = rdId();
     if (__MQTT5__ && v5) p.properties = rdProperties();
     p.granted = [];
     while (pos < lim) p.granted.push(rd8());
   } else if (type > PUBLISH && type <= UNSUBACK || type === DISCONNECT) {
-    if (type !== DISCONNECT) p.messageId = rd16();
+    if (type !== DISCONNECT) p.messageId = rdId();
     if (__MQTT5__ && v5 && pos < lim) p.reasonCode = rd8();
     if (__MQTT5__ && v5 && pos < lim) p.properties = rdProperties();
   }

@@ -207,7 +207,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     while (!storeAdd(store, packet, cb)) {
       if (!dropOldestQos0()) {
         drain();
-        if (qos) return refuse(cb, QUOTA_EXCEEDED, 'message store full');
+        if (qos) return refuse(cb, QUOTA_EXCEEDED, 'store full');
         stats.dropped++;
         if (cb) cb(error(QUOTA_EXCEEDED, DROPPED));
         return false;
@@ -272,7 +272,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
       p = parsePacket(type, flags, body, length, version);
     } catch (e) {
       if (typeof e !== 'number') throw e;
-      return failure(e, MALFORMED, now);
+      return failure(e, e === MALFORMED_PACKET ? MALFORMED : 'packet id 0', now); // the codec's only protocol error
     }
     const id = p.messageId as number;
     if (state === CONNECTING) return type === CONNACK ? connack(p, now) : failure(PROTOCOL_ERROR, 'expected CONNACK', now);
@@ -293,13 +293,13 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     }
     if (type === PINGRESP) { pingDeadline = 0; return; }
     if (__MQTT5__ && type === DISCONNECT && version === 5) return close('broker disconnected: ' + reasonText(p.reasonCode || 0));
-    failure(PROTOCOL_ERROR, 'unexpected packet type ' + type, now);
+    failure(PROTOCOL_ERROR, 'unexpected packet', now);
   }
 
   function connack(p: ReceivedPacket, now: number): void {
     const code = (__MQTT5__ && version === 5 ? p.reasonCode : p.returnCode) as number;
     if (code) {
-      let text = __MQTT5__ && version === 5 ? reasonText(code) : CONNACK_RETURN_CODES[code] || 'return code ' + code;
+      let text = __MQTT5__ && version === 5 ? reasonText(code) : CONNACK_RETURN_CODES[code] || reasonText(code);
       text = 'connection refused: ' + text;
       io.event('error', error(code, text));
       return close(text);
@@ -412,7 +412,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     if (!__QOS2__ && qos === 2) return failure(PROTOCOL_ERROR, 'QoS 2 is not in this profile', now);
     if (__QOS2__ && qos === 2) {
       if (held.indexOf(id) < 0) {
-        if (held.length >= heldMax) return failure(RECEIVE_MAXIMUM_EXCEEDED, 'too many QoS 2 messages in flight', now);
+        if (held.length >= heldMax) return failure(RECEIVE_MAXIMUM_EXCEEDED, 'receive maximum exceeded', now);
         held.push(id);
         deliver(topic, p);
       }
