@@ -15,8 +15,8 @@ import { nodePlatform } from '../host-sim/platform';
 import { serialLine } from '../host-sim/serial-link';
 import { Cleanup, client, inbox, startBroker } from './support/broker';
 import { until } from './support/wait';
+import { CLI } from './support/cli';
 
-const CLI = path.resolve(__dirname, '../dist/node/sparrow.js');
 
 describe('serial framing (firmware/transports/serial-frame)', () => {
   it('CRC-16/CCITT-FALSE of "123456789" is 0x29B1', () => {

@@ -1,10 +1,9 @@
 // The built `sparrow` command: help and version on stdout, bad usage on stderr with exit code 2.
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
-import * as path from 'path';
 import { VERSION } from '../firmware/version';
+import { CLI } from './support/cli';
 
-const CLI = path.resolve(__dirname, '../dist/node/sparrow.js');
 const sparrow = (...args: string[]) => spawnSync(CLI, args, { encoding: 'utf8' });
 
 describe('sparrow command', () => {

@@ -2,32 +2,29 @@
 // real pseudo-terminals (socat) through the real serialport package. The boards run the flashed
 // firmware image and connect to the in-process broker; one is unplugged and comes back on another port.
 import { strict as assert } from 'assert';
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { UsbBoard } from '../host-sim/console';
+import { startSparrow } from './support/cli';
 import { deskBoards } from './support/usb';
 import { Cleanup, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
-
-const CLI = path.resolve(__dirname, '../dist/node/sparrow.js');
 
 interface Event { type: string; port: string; id?: string | null; state?: string; text?: string; data?: { [k: string]: unknown }; previousPort?: string }
 
 /** A running monitor process and every JSON event it printed. */
 function monitor(args: string[], cleanup: Cleanup) {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'monitor', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const m = { events: [] as Event[], stderr: '', bad: [] as string[], child };
+  const run = startSparrow(['monitor', '--json', ...args], cleanup);
+  const m = { events: [] as Event[], stderr: '', bad: [] as string[], child: run.child };
   let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  run.child.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
     const lines = buf.split('\n');
     buf = lines.pop()!;
     for (const l of lines) { try { m.events.push(JSON.parse(l)); } catch { m.bad.push(l); } }
   });
-  child.stderr!.on('data', (d: Buffer) => { m.stderr += d.toString(); });
-  cleanup.add(() => new Promise<void>((r) => { if (child.exitCode !== null) return r(); child.once('exit', () => r()); child.kill('SIGTERM'); }));
+  run.child.stderr!.on('data', (d: Buffer) => { m.stderr += d.toString(); });
   return m;
 }
 

@@ -13,8 +13,8 @@ import type { UsbBoard } from '../host-sim/console';
 import { deskBoards } from './support/usb';
 import { Cleanup, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
+import { CLI } from './support/cli';
 
-const CLI = path.resolve(__dirname, '../dist/node/sparrow.js');
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise<void>((r) => { if (child.exitCode !== null || child.signalCode !== null) return r(); child.once('exit', () => r()); child.kill('SIGTERM'); });

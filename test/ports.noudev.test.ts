@@ -10,8 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { openPtyPair, type PtyPair } from '../host-sim/console';
 import { until } from './support/wait';
+import { CLI } from './support/cli';
 
-const CLI = path.resolve(__dirname, '../dist/node/sparrow.js');
 
 describe('serial ports without udev (udevadm cannot be spawned)', function () {
   this.timeout(20000);

@@ -8,11 +8,9 @@ import * as path from 'path';
 import { installFirmware, UsbBoard } from '../host-sim/console';
 import { Cleanup, client, inbox, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
-import { runSparrow } from './support/cli';
+import { runSparrow as sparrow } from './support/cli';
 
 const SECRET = 'corr3ct-h0rse-battery';
-
-const sparrow = runSparrow;
 
 describe('sparrow provision over a pseudo-terminal', function () {
   this.timeout(60000);

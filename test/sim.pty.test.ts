@@ -8,10 +8,7 @@ import * as path from 'path';
 import { ConsoleClient } from '../tools/monitor/console-client';
 import { Cleanup, client, inbox, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';
-import { runSparrow, Running, startSparrow } from './support/cli';
-
-
-const run = runSparrow;
+import { runSparrow as run, Running, startSparrow } from './support/cli';
 
 describe('sparrow sim --app --pty: fleet boards on pseudo-terminals', function () {
   this.timeout(60000);
