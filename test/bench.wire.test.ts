@@ -90,15 +90,19 @@ describe('bench wire: byte counts of one MQTT exchange', function () {
     const capture = await Capture.start(file, 'tcp port ' + broker.ports.tcp + ' and not host 127.0.0.2');
     try { await exchange('127.0.5.2'); } finally { await capture.stop(); }
     // a segment the kernel sent again (same direction and sequence number) is not a second packet of
-    // the exchange: seen once in CI, a 60-byte PUBLISH captured twice
+    // the exchange: seen once in CI, a 60-byte PUBLISH captured twice. Nor is the ACK that answers it:
+    // it carries a D-SACK block (12 more bytes of options), also seen once in CI.
+    const h = headerSizes();
     const seen = new Set<string>();
-    const segs = readPcap(file).filter((s) => {
+    let resent = 0;
+    const captured = readPcap(file).filter((s) => {
       if (s.payload === 0) return true;
       const key = s.sport + '>' + s.dport + '@' + s.seq;
-      if (seen.has(key)) return false;
+      if (seen.has(key)) { resent++; return false; }
       seen.add(key);
       return true;
     });
+    const segs = captured.filter((s) => !resent || s.payload > 0 || s.flags & TCP_SYN || s.headers === h.data);
     fs.unlinkSync(file);
     const port = broker.ports.tcp;
     const up = segs.filter((s) => s.dport === port), down = segs.filter((s) => s.sport === port);
@@ -106,7 +110,6 @@ describe('bench wire: byte counts of one MQTT exchange', function () {
     assert.deepEqual(up.filter((s) => s.payload > 0).map((s) => s.payload), UP);
     assert.deepEqual(down.filter((s) => s.payload > 0).map((s) => s.payload), DOWN);
     // headers: SYN and SYN-ACK with their options, every other segment the data-segment header
-    const h = headerSizes();
     for (const s of segs) assert.equal(s.headers, s.flags & TCP_SYN ? h.syn : h.data, 'header of a segment with flags 0x' + s.flags.toString(16));
     for (const s of segs) assert.equal(s.ip, s.headers + s.payload);
     const ip = (list: typeof segs) => list.reduce((a, s) => a + s.ip, 0);
