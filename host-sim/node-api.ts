@@ -2,7 +2,7 @@
 // runs the firmware's client on Node's sockets and clock, the same API as on a board.
 import { connect as connectOn, ClientOptions, MqttClient } from '../firmware/client';
 import { withWebSocket } from '../firmware/transports/websocket';
-import { nodePlatform } from './platform';
+import { nodePlatform } from './platform/node';
 
 export * from '../firmware/mqtt';
 export type { ClientOptions, MqttClient };

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BROKER_HELP, BROKER_OPTIONS, brokerCommand, brokerOptions } from '../host-sim/broker/cli';
+import { BROKER_HELP, BROKER_OPTIONS, brokerCommand, brokerOptions } from '../tools/cli/broker';
 import { client, Cleanup, inbox, subscribe } from './support/broker';
 import { until } from './support/wait';
 

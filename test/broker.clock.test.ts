@@ -1,16 +1,16 @@
 // The broker on an injected clock (BrokerOptions.clock): every timer and time stamp follows that clock,
-// and nothing in host-sim/broker/ reads Node's timers or Date.now() behind its back. Driven on the
+// and nothing in broker/ reads Node's timers or Date.now() behind its back. Driven on the
 // simulator's VirtualClock through an in-memory link the test plays as the client, so no real time passes.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { copyPacket, encodePacket, PacketReader, KEEP_ALIVE_TIMEOUT } from '../firmware/mqtt';
 import type { DecodedPacket, Packet } from '../firmware/mqtt';
-import { Broker } from '../host-sim/broker/broker';
-import type { Link, LinkEvents } from '../host-sim/broker/link';
-import { createLogger } from '../host-sim/broker/log';
-import type { BrokerOptions } from '../host-sim/broker/options';
-import { brokerClock, VirtualClock, VIRTUAL_EPOCH } from '../host-sim/clock';
+import { Broker } from '../broker/broker';
+import type { Link, LinkEvents } from '../broker/link';
+import { createLogger } from '../broker/log';
+import type { BrokerOptions } from '../broker/options';
+import { brokerClock, VirtualClock, VIRTUAL_EPOCH } from '../host-sim/platform/clock';
 
 /** The client's end of an in-memory link to the broker: the test sends packets and reads the answers. */
 class ClientEnd implements Link {
@@ -59,7 +59,7 @@ const CONNECT = (clientId: string, extra: Partial<Packet> = {}): Packet =>
 
 /**
  * Runs `fn` with Node's timers, Date.now() and performance.now() watched (they still work), and fails
- * if code in host-sim/broker/ called one directly: on an injected clock it must not.
+ * if code in broker/ called one directly: on an injected clock it must not.
  */
 async function brokerTouchesNoGlobals(fn: () => void | Promise<void>): Promise<void> {
   const g = globalThis as any;
@@ -69,8 +69,8 @@ async function brokerTouchesNoGlobals(fn: () => void | Promise<void>): Promise<v
   const calls: string[] = [];
   const watch = <F extends (...a: any[]) => any>(name: string, f: F, self: unknown): F => (function (...args: any[]) {
     const stack = new Error().stack || '';
-    // Node's clock (host-sim/broker/clock.ts) may use them: that is a real broker elsewhere in the process
-    if (/host-sim[\\/]broker[\\/]/.test(stack) && !/host-sim[\\/]broker[\\/]clock\.ts/.test(stack)) calls.push(name + stack.split('\n').slice(2, 4).join(''));
+    // Node's clock (broker/clock.ts) may use them: that is a real broker elsewhere in the process
+    if (/[\\/]broker[\\/]/.test(stack) && !/broker[\\/]clock\.ts/.test(stack)) calls.push(name + stack.split('\n').slice(2, 4).join(''));
     return f.apply(self, args);
   }) as F;
   Error.stackTraceLimit = 50;
@@ -161,8 +161,8 @@ describe('broker: time from an injected clock', () => {
     }
   });
 
-  it('no code in host-sim/broker/ but clock.ts names Node\'s timers or Date.now() (the browser dashboard aside)', () => {
-    const root = path.join(__dirname, '../host-sim/broker');
+  it('no code in broker/ but clock.ts names Node\'s timers or Date.now() (the browser dashboard aside)', () => {
+    const root = path.join(__dirname, '../broker');
     const files = fs.readdirSync(root, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.startsWith('dashboard') && f !== 'clock.ts');
     assert.ok(files.includes('connection.ts'));

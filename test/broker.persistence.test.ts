@@ -12,9 +12,9 @@ const ROOT = path.join(__dirname, '..');
 
 interface Child { proc: ChildProcess; port: number; url: string; output: () => string; exited: Promise<number | null>; }
 
-/** Starts `host-sim/broker/main.ts` and resolves once it prints its TCP port. */
+/** Starts `tools/cli/broker-main.ts` and resolves once it prints its TCP port. */
 export async function spawnBroker(args: string[], ms = 15000): Promise<Child> {
-  const proc = spawn(process.execPath, ['-r', './tools/register.cjs', 'host-sim/broker/main.ts', '--port', '0', '--sys-interval', '0', ...args], { cwd: ROOT });
+  const proc = spawn(process.execPath, ['-r', './tools/register.cjs', 'tools/cli/broker-main.ts', '--port', '0', '--sys-interval', '0', ...args], { cwd: ROOT });
   let out = '', err = '';
   proc.stderr!.on('data', (d) => { err += d; });
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));

@@ -9,7 +9,7 @@ import { connect, MqttClient } from '../firmware/client';
 import { encodePacket } from '../firmware/mqtt';
 import type { Packet } from '../firmware/mqtt';
 import { acceptFor, connectWebSocket, withWebSocket } from '../firmware/transports/websocket';
-import { nodePlatform } from '../host-sim/platform';
+import { nodePlatform } from '../host-sim/platform/node';
 import { Cleanup, client as mqttjs, startBroker } from './support/broker';
 import { VirtualPlatform } from './support/virtual';
 import { until } from './support/wait';

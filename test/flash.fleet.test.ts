@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { AppReport } from '../host-sim/report';
+import type { AppReport } from '../host-sim/fleet/report';
 import { ConsoleClient } from '../tools/monitor/console-client';
 import { Cleanup, client, inbox, type Inbox } from './support/broker';
 import { Running, startSparrow } from './support/cli';

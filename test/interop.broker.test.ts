@@ -4,7 +4,7 @@
 import { strict as assert } from 'assert';
 import * as net from 'net';
 import { bundlePath, loadBundle } from '../host-sim/bundle';
-import { nodePlatform } from '../host-sim/platform';
+import { nodePlatform } from '../host-sim/platform/node';
 import type { MqttClient } from '../firmware/client';
 import { client, Cleanup, inbox, quiet, selfSignedCert, subscribe, startBroker, type TestBroker } from './support/broker';
 import { until } from './support/wait';

@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import { ChildProcess, spawn, execFile } from 'child_process';
 import * as net from 'net';
 import { bundlePath, loadBundle } from '../host-sim/bundle';
-import { nodePlatform } from '../host-sim/platform';
+import { nodePlatform } from '../host-sim/platform/node';
 import type { MqttClient } from '../firmware/client';
 import { Mosquitto, startMosquitto } from './support/mosquitto';
 import { until } from './support/wait';

@@ -3,9 +3,9 @@
 // what reached it. Virtual: a fleet of 20 for 10 virtual minutes, with one board cut off for a while.
 // Real TCP: one board against the embedded broker, commands included.
 import { strict as assert } from 'assert';
-import { deviceId } from '../host-sim/app-board';
-import { Fleet } from '../host-sim/fleet';
-import { buildReport } from '../host-sim/report';
+import { deviceId } from '../host-sim/fleet/app-board';
+import { Fleet } from '../host-sim/fleet/fleet';
+import { buildReport } from '../host-sim/fleet/report';
 
 /** The retained status of each board as the (closed or running) in-process broker holds it. */
 function retainedStatus(fleet: Fleet, id: string): string | null {

@@ -1,14 +1,14 @@
 // The simulator over real TCP: boards running the built bundle against the embedded broker and against
 // mosquitto, and a broker restart in the middle of a run.
 import { strict as assert } from 'assert';
-import { Fleet, FleetOptions } from '../host-sim/fleet';
-import type { QosTotals } from '../host-sim/ledger';
-import { boardSourceAddress } from '../host-sim/ports';
+import { Fleet, FleetOptions } from '../host-sim/fleet/fleet';
+import type { QosTotals } from '../host-sim/fleet/ledger';
+import { boardSourceAddress } from '../host-sim/platform/ports';
 import * as net from 'net';
 import { startMosquitto, type Mosquitto } from './support/mosquitto';
 import { startBroker } from './support/broker';
 import { bundlePath, loadBundle } from '../host-sim/bundle';
-import { nodePlatform } from '../host-sim/platform';
+import { nodePlatform } from '../host-sim/platform/node';
 
 async function run(options: Partial<FleetOptions>, during?: (f: Fleet) => void): Promise<{ [qos: number]: QosTotals }> {
   const fleet = new Fleet({ brokerPort: 0, httpPort: null, rate: 10, duration: 3000, drain: 15000, ...options });

@@ -1,11 +1,11 @@
 // The simulator on virtual time: the flashed bundle (dist/espruino) per board, in-memory links, the
 // in-process broker. Each fault scenario checks the delivery accounting exactly.
 import { strict as assert } from 'assert';
-import { parseFaults } from '../host-sim/faults';
-import { Fleet, FleetOptions } from '../host-sim/fleet';
-import type { QosTotals } from '../host-sim/ledger';
-import { Progress } from '../host-sim/progress';
-import { buildReport } from '../host-sim/report';
+import { parseFaults } from '../host-sim/platform/faults';
+import { Fleet, FleetOptions } from '../host-sim/fleet/fleet';
+import type { QosTotals } from '../host-sim/fleet/ledger';
+import { Progress } from '../host-sim/fleet/progress';
+import { buildReport } from '../host-sim/fleet/report';
 
 async function runFleet(options: Partial<FleetOptions>, before?: (f: Fleet) => void): Promise<{ fleet: Fleet; q: { [qos: number]: QosTotals } }> {
   const fleet = new Fleet({ virtual: true, drain: 600000, ...options });

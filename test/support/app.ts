@@ -5,7 +5,7 @@ import type { App } from '../../firmware/app/app';
 import { parseLine, type ConfigLine, type StatusLine, type TelemetryLine } from '../../firmware/app/telemetry';
 import type { Platform } from '../../firmware/platform';
 import { bundlePath, loadBundle, type FirmwareImage } from '../../host-sim/bundle';
-import { nodePlatform } from '../../host-sim/platform';
+import { nodePlatform } from '../../host-sim/platform/node';
 import { until } from './wait';
 
 export function firmware(profile: 'small' | 'full' = 'full'): FirmwareImage {

@@ -9,9 +9,9 @@ import * as path from 'path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { copyPacket, encodePacket, PacketReader } from '../../firmware/mqtt';
 import type { DecodedPacket, Packet } from '../../firmware/mqtt';
-import { Broker } from '../../host-sim/broker/broker';
-import { createLogger } from '../../host-sim/broker/log';
-import type { BrokerOptions } from '../../host-sim/broker/options';
+import { Broker } from '../../broker/broker';
+import { createLogger } from '../../broker/log';
+import type { BrokerOptions } from '../../broker/options';
 
 export interface TestBroker {
   broker: Broker;

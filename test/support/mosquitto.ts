@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { freePort } from '../../host-sim/ports';
+import { freePort } from '../../host-sim/platform/ports';
 
 export { freePort };
 

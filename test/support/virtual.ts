@@ -5,7 +5,7 @@
 import { copyPacket, encodePacket, PacketReader } from '../../firmware/mqtt';
 import type { DecodedPacket, Packet } from '../../firmware/mqtt';
 import type { ConnectTarget, Platform, PlatformSocket, SocketHandlers } from '../../firmware/platform';
-import { VirtualClock } from '../../host-sim/clock';
+import { VirtualClock } from '../../host-sim/platform/clock';
 
 /** The test's end of one connection the client opened. */
 export class FarEnd {

@@ -9,7 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { CHILD_ENV } from './suite';
-import { freePort } from '../../host-sim/ports';
+import { freePort } from '../../host-sim/platform/ports';
 
 export type BrokerImpl = 'sparrow' | 'aedes' | 'mosquitto';
 
@@ -67,7 +67,7 @@ export async function hostBroker(spec: HostSpec): Promise<void> {
   let close: () => Promise<void>;
   let port: number;
   if (spec.impl === 'sparrow') {
-    const { Broker } = await import('../../host-sim/broker/broker');
+    const { Broker } = await import('../../broker/broker');
     const b = await Broker.start({ port: 0, wsPort: null, logLevel: 'warn' });
     port = b.ports.tcp;
     close = () => b.close();

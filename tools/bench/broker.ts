@@ -72,7 +72,7 @@ const perCpu = (r: LoadResult) => (r.brokerCpu > 0 ? r.delivered / r.brokerCpu :
 function render(results: Results, cells: Cell[], impls: BrokerImpl[], runs: number, warmMs: number, measureMs: number, mosquitto: string | null): string {
   const names: { [i: string]: string } = { sparrow: 'Sparrow', aedes: 'aedes ' + aedesVersion(), mosquitto: 'mosquitto ' + mosquitto };
   const parts: string[] = [];
-  parts.push('Brokers: Sparrow (`host-sim/broker`, defaults), ' + impls.filter((i) => i !== 'sparrow').map((i) => names[i]).join(', ')
+  parts.push('Brokers: Sparrow (`broker/`, defaults), ' + impls.filter((i) => i !== 'sparrow').map((i) => names[i]).join(', ')
     + ' (defaults: mosquitto keeps 20 QoS 1 messages in flight and queues 1000 per client). Each cell: median (min–max) of '
     + runs + ' runs; each run starts every broker afresh. Targets: Sparrow ≥ ' + AEDES_TARGET
     + '× aedes everywhere, ≥ mosquitto\'s throughput at QoS 1, zero loss at QoS 1.');

@@ -5,8 +5,8 @@
 //    seconds per wall-clock second, and heap per board.
 // Each measurement runs in its own child process (suite.ts), bounded to a few minutes, on loopback only.
 import mqtt from 'mqtt';
-import { Fleet } from '../../host-sim/fleet';
-import { boardSourceAddress } from '../../host-sim/ports';
+import { Fleet } from '../../host-sim/fleet/fleet';
+import { boardSourceAddress } from '../../host-sim/platform/ports';
 import { startMosquitto } from '../../test/support/mosquitto';
 import type { RunOptions, Suite } from './suite';
 import { inChild } from './suite';

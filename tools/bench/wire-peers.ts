@@ -5,7 +5,7 @@
 //   http-poll      HTTP/1.1 keep-alive connection, the client GETs the latest reading once a second
 //   http-long      HTTP/1.1 long-polling: the request waits on the server until the next reading
 //   ws-push        WebSocket (`ws` server), the server pushes each reading as a text frame
-//   mqtt{3,5}-*    the reference broker (host-sim/broker) forwards a sensor's PUBLISH to subscribers
+//   mqtt{3,5}-*    the reference broker (broker/) forwards a sensor's PUBLISH to subscribers
 //
 // The clients send what a browser sends: Chrome's request headers for fetch() and for a WebSocket
 // upgrade (a session cookie included), and MQTT.js-style client ids. The MQTT clients are a small
@@ -15,8 +15,8 @@ import * as net from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { encodePacket, PacketReader } from '../../firmware/mqtt';
 import type { DecodedPacket, Packet } from '../../firmware/mqtt';
-import { Broker } from '../../host-sim/broker/broker';
-import { createLogger } from '../../host-sim/broker/log';
+import { Broker } from '../../broker/broker';
+import { createLogger } from '../../broker/log';
 
 export const TOPIC = 'fleet/sensor-00042/temperature';
 export const PAYLOAD_BYTES = 24;

@@ -58,7 +58,7 @@ function buildNode(): void {
     bundle: true, platform: 'node', target: 'node20', format: 'cjs', define: profiles.node, packages: 'external', logLevel: 'error',
   };
   const cli = path.join(DIST, 'node', 'sparrow.js');
-  esbuild.buildSync({ ...common, entryPoints: [at('tools/cli.ts')], outfile: cli, banner: { js: '#!/usr/bin/env node' } });
+  esbuild.buildSync({ ...common, entryPoints: [at('tools/cli/main.ts')], outfile: cli, banner: { js: '#!/usr/bin/env node' } });
   fs.chmodSync(cli, 0o755);
   if (fs.existsSync(at('tools/bench/index.ts'))) {
     esbuild.buildSync({ ...common, entryPoints: [at('tools/bench/index.ts')], outfile: path.join(DIST, 'node', 'bench.js') });
@@ -74,7 +74,7 @@ function buildBrowser(): void {
   });
   // the broker's dashboard page; it uses the codec above and uPlot as globals (type imports only)
   esbuild.buildSync({
-    entryPoints: [at('host-sim/broker/dashboard/app.ts')], outfile: path.join(DIST, 'browser', 'dashboard.js'), bundle: true,
+    entryPoints: [at('broker/dashboard/app.ts')], outfile: path.join(DIST, 'browser', 'dashboard.js'), bundle: true,
     platform: 'browser', format: 'iife', minify: true, target: 'es2018', logLevel: 'error',
   });
 }

@@ -5,7 +5,7 @@
 // memory figure and, when asked, a reboot hook; no Wi-Fi, since the host's network is already up.
 import * as net from 'net';
 import * as tls from 'tls';
-import type { Platform, PlatformSocket, SocketHandlers, ConnectTarget } from '../firmware/platform';
+import type { Platform, PlatformSocket, SocketHandlers, ConnectTarget } from '../../firmware/platform';
 import { seededRandom } from './rng';
 import { fakeTemperature } from './sensors';
 

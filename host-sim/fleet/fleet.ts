@@ -2,25 +2,25 @@
 // the in-process broker on virtual time and in-memory links (--virtual), or real TCP to the embedded
 // broker or any broker URL. It runs for a duration, then drains (no new readings, no new faults) until
 // the boards' queues are empty, and books the outcome in a Ledger for the report.
-import { Broker } from './broker/broker';
-import { createLogger } from './broker/log';
-import type { MqttClient } from '../firmware/client';
-import type { Platform } from '../firmware/platform';
+import { Broker } from '../../broker/broker';
+import { createLogger } from '../../broker/log';
+import type { MqttClient } from '../../firmware/client';
+import type { Platform } from '../../firmware/platform';
 import { AppBoard, deviceId } from './app-board';
 import { AppChecker } from './app-checker';
 import { SimBoard, BoardState } from './board';
-import { bundlePath, FirmwareImage, loadBundle, SparrowBundle, WebSocketBundle } from './bundle';
+import { bundlePath, FirmwareImage, loadBundle, SparrowBundle, WebSocketBundle } from '../bundle';
 import { Checker } from './checker';
-import { brokerClock, VirtualClock } from './clock';
-import { FaultPlan, hasFaults, noFaults } from './faults';
-import { FaultyPlatform, FaultCounts } from './faulty-platform';
+import { brokerClock, VirtualClock } from '../platform/clock';
+import { FaultPlan, hasFaults, noFaults } from '../platform/faults';
+import { FaultyPlatform, FaultCounts } from '../platform/faulty';
 import { Ledger } from './ledger';
-import { PERFECT } from './links';
-import { MemoryNetwork } from './memory-net';
-import { boardSourceAddress } from './ports';
-import { streamFor } from './rng';
-import { tcpPlatform } from './tcp-platform';
-import { virtualPlatform } from './virtual-platform';
+import { PERFECT } from '../platform/links';
+import { MemoryNetwork } from '../platform/memory-net';
+import { boardSourceAddress } from '../platform/ports';
+import { streamFor } from '../platform/rng';
+import { tcpPlatform } from '../platform/tcp';
+import { virtualPlatform } from '../platform/virtual';
 
 export interface FleetOptions {
   devices: number;

@@ -5,7 +5,7 @@
 // its keepalive on every packet, and lazily deleted timers would pile up by the million in a big fleet.
 // Work deferred with defer() (the broker batching its writes) runs after the callback that deferred
 // it, in order, before the next timer: the virtual counterpart of Node's setImmediate.
-import type { Clock } from './broker/clock';
+import type { Clock } from '../../broker/clock';
 
 /** Date.now() of virtual time 0: a fixed instant, so a run's time stamps do not depend on the day. */
 export const VIRTUAL_EPOCH = Date.UTC(2025, 0, 1);

@@ -2,7 +2,7 @@
 // a wrapper around connect() that can cut the current connection, make it half-open, or hold
 // everything for the length of an outage. It sits between the firmware and the socket, so the
 // firmware sees exactly what it would see on a board: data stops, a close arrives, a connect stalls.
-import type { ConnectTarget, Platform, PlatformSocket, SocketHandlers } from '../firmware/platform';
+import type { ConnectTarget, Platform, PlatformSocket, SocketHandlers } from '../../firmware/platform';
 import type { FaultPlan } from './faults';
 import { CONNECT_TIMEOUT_MS } from './memory-net';
 import { exponential, Random } from './rng';

@@ -8,11 +8,11 @@ import {
   NOT_AUTHORIZED, PACKET_ID_NOT_FOUND, PROTOCOL_ERROR, QUOTA_EXCEEDED, RECEIVE_MAXIMUM_EXCEEDED,
   SESSION_TAKEN_OVER, TOPIC_ALIAS_INVALID, TOPIC_FILTER_INVALID, KEEP_ALIVE_TIMEOUT,
   UNSUPPORTED_PROTOCOL_VERSION, IMPLEMENTATION_SPECIFIC,
-} from '../../firmware/mqtt';
+} from '../firmware/mqtt';
 import type {
   AckPacket, ConnectPacket, DecodedPacket, DisconnectPacket, Packet, Properties, PublishPacket, QoS,
   SubscribePacket, UnsubscribePacket,
-} from '../../firmware/mqtt';
+} from '../firmware/mqtt';
 import type { Broker } from './broker';
 import type { Timer } from './clock';
 import type { Link } from './link';

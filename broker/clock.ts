@@ -1,7 +1,7 @@
 // The broker's one source of time. Keepalive, connect and will-delay timers, session and message
 // expiry, $SYS uptime and log stamps all go through the Clock in the broker's options, so the simulator
 // can run the broker on virtual time (hours of a fleet in seconds, the same run for the same seed)
-// while a standalone broker runs on Node's. This file is the only one in host-sim/broker/ that touches
+// while a standalone broker runs on Node's. This file is the only one in broker/ that touches
 // Node's timers or Date.now().
 
 /** A pending timer, opaque: only the clock that made it can clear it. */

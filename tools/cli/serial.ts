@@ -2,8 +2,8 @@
 // monitor, provision, flash-upload and bridge. Kept here so the shared table grows by one line.
 import { runBridge } from '../bridge';
 import { provision, provisionSettings } from '../provision';
-import { runMonitor, runPorts } from './command';
-import { flashUpload } from './flash-upload';
+import { runMonitor, runPorts } from '../monitor/command';
+import { flashUpload } from '../monitor/flash-upload';
 
 type Value = string | boolean | Array<string | boolean> | undefined;
 type Values = { [name: string]: Value };

@@ -1,6 +1,6 @@
 // A message as the broker keeps it: owned bytes (the codec's views die with its callback), the
 // properties that travel end to end, and an absolute expiry time.
-import type { Properties, QoS } from '../../firmware/mqtt';
+import type { Properties, QoS } from '../firmware/mqtt';
 
 /**
  * Properties a forwarded message does not carry over: per hop (topic alias, subscription ids),

@@ -8,14 +8,14 @@
 // Nothing here publishes: the app does (birth and will on `<prefix>/<id>/status`, readings on
 // `<prefix>/<id>/temperature`, answers to commands). The board's own counters come from the app's
 // telemetry lines (docs/telemetry.md), parsed as the USB monitor parses them.
-import type { App } from '../firmware/app/app';
-import { parseLine, StatusLine } from '../firmware/app/telemetry';
-import type { Platform } from '../firmware/platform';
+import type { App } from '../../firmware/app/app';
+import { parseLine, StatusLine } from '../../firmware/app/telemetry';
+import type { Platform } from '../../firmware/platform';
 import type { BoardState } from './board';
-import type { FirmwareImage } from './bundle';
-import type { FaultyPlatform } from './faulty-platform';
-import { streamFor } from './rng';
-import { fakeTemperature } from './sensors';
+import type { FirmwareImage } from '../bundle';
+import type { FaultyPlatform } from '../platform/faulty';
+import { streamFor } from '../platform/rng';
+import { fakeTemperature } from '../platform/sensors';
 
 export interface AppBoardOptions {
   /** Number of the board in the fleet (seeds, shards). */

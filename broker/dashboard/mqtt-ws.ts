@@ -2,7 +2,7 @@
 // SUBSCRIBE, receive PUBLISH at QoS 0/1, keepalive, reconnect). Every byte goes through the browser
 // build of the firmware codec (the global `SparrowMQTT` from dist/browser/sparrow-mqtt.js), so the page
 // exercises the very codec the boards run; types come from the sources, code from the global.
-import type * as Codec from '../../../firmware/mqtt';
+import type * as Codec from '../../firmware/mqtt';
 
 declare const SparrowMQTT: typeof Codec;
 

@@ -3,10 +3,10 @@
 // A connect takes one round trip before open(); to an address nobody listens on it is refused after
 // one round trip, as a RST would be; while the board's network is down it times out, as a SYN into
 // nowhere does on lwIP.
-import type { Link } from './broker/link';
+import type { Link } from '../../broker/link';
 import type { VirtualClock } from './clock';
 import { AbortableSocket, LinkShape, MemoryLink } from './links';
-import type { ConnectTarget, SocketHandlers } from '../firmware/platform';
+import type { ConnectTarget, SocketHandlers } from '../../firmware/platform';
 import type { Random } from './rng';
 
 /** lwIP gives up a SYN that gets no answer after about this long. */

@@ -3,12 +3,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { AppRepl, openAppRepl } from './app-repl';
-import { FAULTS_HELP, parseDuration, parseFaults } from './faults';
-import { Fleet, FLEET_DEFAULTS, FleetOptions } from './fleet';
-import { Progress } from './progress';
-import { PtyConsole } from './pty';
-import { buildReport, formatReport } from './report';
+import { AppRepl, openAppRepl } from '../../host-sim/fleet/app-repl';
+import { FAULTS_HELP, parseDuration, parseFaults } from '../../host-sim/platform/faults';
+import { Fleet, FLEET_DEFAULTS, FleetOptions } from '../../host-sim/fleet/fleet';
+import { Progress } from '../../host-sim/fleet/progress';
+import { PtyConsole } from '../../host-sim/fleet/pty-console';
+import { buildReport, formatReport } from '../../host-sim/fleet/report';
 
 export const SIM_OPTIONS = {
   devices: { type: 'string', short: 'n' },

@@ -2,8 +2,8 @@
 // (destroy the TCP connection at once) so a cut fault drops it for both ends as a pulled cable
 // followed by a reset would, instead of a polite FIN.
 import type * as net from 'net';
-import type { Platform } from '../firmware/platform';
-import { nodePlatform, NodePlatformOptions } from './platform';
+import type { Platform } from '../../firmware/platform';
+import { nodePlatform, NodePlatformOptions } from './node';
 
 export function tcpPlatform(options: NodePlatformOptions): Platform {
   let last: net.Socket | null = null;

@@ -5,8 +5,8 @@
 // which the console booted as it boots a UsbBoard; without one, the fleet's own app boots again. After
 // reset() nothing runs until the next boot, as on a board.
 import * as path from 'path';
-import type { App } from '../firmware/app/app';
-import { attachConsole, openPtyPair, SimConsole, SimStorage } from './console';
+import type { App } from '../../firmware/app/app';
+import { attachConsole, openPtyPair, SimConsole, SimStorage } from '../console';
 import type { Fleet } from './fleet';
 
 export interface AppRepl {

@@ -2,9 +2,9 @@
 // faults) that reads each reading's board, sequence number and time stamp, and books it in the ledger:
 // delivered or duplicate, and the publish-to-delivery latency. Subscribing at QoS 2 means the checker
 // itself adds no duplicates, so every duplicate it counts was made between a board and the broker.
-import type { MqttClient } from '../firmware/client';
-import type { Platform } from '../firmware/platform';
-import type { SparrowBundle } from './bundle';
+import type { MqttClient } from '../../firmware/client';
+import type { Platform } from '../../firmware/platform';
+import type { SparrowBundle } from '../bundle';
 import type { Ledger } from './ledger';
 
 export class Checker {

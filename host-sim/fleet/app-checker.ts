@@ -4,9 +4,9 @@
 // Readings carry no sequence number, so there is no per-reading ledger: the fleet compares these counts
 // with each board's own counters (acked) instead. Messages delivered because they were retained when
 // the checker subscribed are not counted (they were published before this run).
-import type { MqttClient } from '../firmware/client';
-import type { Platform } from '../firmware/platform';
-import type { SparrowBundle } from './bundle';
+import type { MqttClient } from '../../firmware/client';
+import type { Platform } from '../../firmware/platform';
+import type { SparrowBundle } from '../bundle';
 
 export interface AppRecord {
   /** Readings (`temperature`, `analog`, any level but status, cmd, pong, stats). */

@@ -1,7 +1,7 @@
 // One client's session: its subscriptions, the messages queued and in flight towards it (the QoS
 // engine's server half), and the QoS 2 packet ids it has sent and not yet released. A session outlives
 // its connections until it expires.
-import type { QoS } from '../../firmware/mqtt';
+import type { QoS } from '../firmware/mqtt';
 import type { Timer } from './clock';
 import type { Message } from './message';
 import type { SubEntry } from './topic-tree';

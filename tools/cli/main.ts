@@ -4,10 +4,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
-import { VERSION } from '../firmware/version';
-import { BROKER_OPTION_HELP, BROKER_OPTIONS, runBroker } from '../host-sim/broker/cli';
-import { SIM_HELP, SIM_OPTIONS, simCommand } from '../host-sim/sim-cli';
-import { SERIAL_COMMANDS } from './monitor/cli-commands';
+import { VERSION } from '../../firmware/version';
+import { BROKER_OPTION_HELP, BROKER_OPTIONS, runBroker } from './broker';
+import { SIM_HELP, SIM_OPTIONS, simCommand } from './sim';
+import { SERIAL_COMMANDS } from './serial';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = ReturnType<typeof parseArgs>['values'];

@@ -6,7 +6,7 @@ import type * as http from 'http';
 import * as path from 'path';
 
 const ROOT = packageRoot();
-const DASHBOARD = path.join(ROOT, 'host-sim', 'broker', 'dashboard');
+const DASHBOARD = path.join(ROOT, 'broker', 'dashboard');
 
 /** URL path → file and content type. The page's script and the codec come from `npm run build`. */
 const FILES: { [url: string]: [string, string] } = {
@@ -42,7 +42,7 @@ function escapeAttr(s: string): string {
   return s.replace(/[&"<>]/g, (c) => ({ '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' })[c]!);
 }
 
-/** The folder of package.json above this file, from the sources (host-sim/broker) or the bundle (dist/node). */
+/** The folder of package.json above this file, from the sources (broker/) or the bundle (dist/node). */
 function packageRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);

@@ -2,11 +2,11 @@
 // runs until SIGINT or SIGTERM. Prints one `listening` line per port on stdout for scripts and tests.
 import * as fs from 'fs';
 import { parseArgs } from 'util';
-import { Broker } from './broker';
-import { createLogger, LEVELS } from './log';
-import { DEFAULTS, type BrokerOptions } from './options';
+import { Broker } from '../../broker/broker';
+import { createLogger, LEVELS } from '../../broker/log';
+import { DEFAULTS, type BrokerOptions } from '../../broker/options';
 
-/** The flags, for parseArgs; `sparrow`'s command table uses the same object (tools/cli.ts). */
+/** The flags, for parseArgs; `sparrow`'s command table uses the same object (tools/cli/main.ts). */
 export const BROKER_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },

@@ -1,6 +1,6 @@
 // The firmware's Platform on the virtual clock and the in-memory network: what a board sees in a
 // --virtual run. Timers and now() are the clock's; sockets are MemoryLinks shaped as the run says.
-import type { Platform } from '../firmware/platform';
+import type { Platform } from '../../firmware/platform';
 import type { VirtualClock } from './clock';
 import type { LinkShape } from './links';
 import type { MemoryNetwork } from './memory-net';

@@ -1,7 +1,7 @@
 // Subscriptions as a tree of topic levels. Matching a topic walks at most its levels (times the `+`
 // and `#` branches on the way), so its cost depends on the topic and the filters that match, never on
 // how many subscriptions exist. Shared subscriptions hang off the node of their filter, per group.
-import type { QoS } from '../../firmware/mqtt';
+import type { QoS } from '../firmware/mqtt';
 
 /** One subscription of one session, as the tree keeps it. */
 export interface SubEntry<S> {

@@ -3,10 +3,10 @@
 // networks do: latency and jitter, a bandwidth cap, writes split into random pieces or merged with the
 // next ones. Random choices come from the link's own seeded stream. Faults that end or silence a link
 // (cuts, half-open, outages) are the board's (faults.ts); here are only the verbs they use.
-import type { Link, LinkEvents } from './broker/link';
+import type { Link, LinkEvents } from '../../broker/link';
 import type { VirtualClock, VirtualTimer } from './clock';
-import type { PlatformSocket, SocketHandlers } from '../firmware/platform';
-import { deliverAsEspruino } from './platform';
+import type { PlatformSocket, SocketHandlers } from '../../firmware/platform';
+import { deliverAsEspruino } from './node';
 import type { Random } from './rng';
 
 /** How a link carries bytes. Times in ms, bandwidth in bytes per second (0: unlimited). */

@@ -5,9 +5,9 @@
 //
 // A reading is `<seq> <taken-at-ms> ` padded with '.' to the payload size, on `<prefix>/<board id>`,
 // so the checker can tell which reading of which board it got and how long it took.
-import type { MqttClient } from '../firmware/client';
-import type { SparrowBundle } from './bundle';
-import type { FaultyPlatform } from './faulty-platform';
+import type { MqttClient } from '../../firmware/client';
+import type { SparrowBundle } from '../bundle';
+import type { FaultyPlatform } from '../platform/faulty';
 import { ACCEPTED, ACKED, DROPPED, FAILED, Ledger, REFUSED } from './ledger';
 
 export type BoardState = 'connected' | 'connecting' | 'backoff' | 'stopped';

@@ -2,7 +2,7 @@
 // (an ACL file of topic patterns). Both are read once at start; see docs/broker.md for the formats.
 import { createHash, timingSafeEqual } from 'crypto';
 import * as fs from 'fs';
-import { topicMatches } from '../../firmware/mqtt';
+import { topicMatches } from '../firmware/mqtt';
 
 export type Access = 'read' | 'write';
 

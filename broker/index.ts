@@ -1,7 +1,6 @@
 // The reference broker's public surface.
 export { Broker } from './broker';
 export type { Clock, Timer } from './clock';
-export { brokerCommand, brokerOptions, BROKER_HELP } from './cli';
 export { createLogger } from './log';
 export type { Logger } from './log';
 export { DEFAULTS } from './options';
