@@ -222,7 +222,6 @@ describe('codec fuzzing (PacketReader on hostile input)', function () {
       for (const v of VERSIONS) {
         const header = Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0x7f); // PUBLISH of 268,435,455 bytes
         const reader = new PacketReader({ protocolVersion: v, maxPacketSize: 1024 });
-        const start = process.hrtime.bigint();
         const error = reader.push(header, () => { throw new Error('no packet expected'); });
         assert.equal(error && error.reasonCode, 0x95);
         assert.equal(held(reader)._heldLength, 0);
@@ -231,7 +230,6 @@ describe('codec fuzzing (PacketReader on hostile input)', function () {
         const flood = new Uint8Array(4 << 20);
         assert.equal(reader.push(flood, () => undefined), error);
         assert.equal(held(reader)._held.length, 256);
-        assert.ok(Number(process.hrtime.bigint() - start) / 1e6 < 50, 'took too long');
       }
     });
 
