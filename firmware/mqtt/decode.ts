@@ -214,7 +214,8 @@ function suback(o: any, type: number, v5: boolean): void {
     if (c > 2 && c !== 0x80) fail(MALFORMED_PACKET, 'SUBACK return code 0x' + c.toString(16));
     granted.push(c);
   }
-  if (type === SUBACK && granted.length === 0) fail(PROTOCOL_ERROR, 'SUBACK without return codes');
+  // a code for each filter of the request, which has at least one: none is a packet cut short
+  if ((v5 || type === SUBACK) && granted.length === 0) fail(MALFORMED_PACKET, CMD_NAMES[type] + ' without return codes');
   o.granted = type === UNSUBACK && !v5 ? undefined : granted;
 }
 
