@@ -7,7 +7,7 @@ import * as net from 'net';
 import * as tls from 'tls';
 import { WebSocketServer } from 'ws';
 import { VERSION } from '../firmware/version';
-import type { QoS } from '../firmware/mqtt';
+import { SERVER_SHUTTING_DOWN, type QoS } from '../firmware/mqtt';
 import { Auth } from './auth';
 import type { Clock, Timer } from './clock';
 import { Connection } from './connection';
@@ -23,7 +23,6 @@ import { Stats } from './stats';
 import { parseShared, TopicTree, type MatchVisitor, type SharedGroup, type SubEntry } from './topic-tree';
 import { Wills } from './will';
 
-const SHUTTING_DOWN = 0x8b;
 
 export class Broker {
   readonly options: BrokerOptions;
@@ -124,7 +123,7 @@ export class Broker {
     this.closing = true;
     const clock = this.clock;
     if (this.sysTimer) clock.clearTimeout(this.sysTimer);
-    for (const c of [...this.connections]) c.close(SHUTTING_DOWN, 'server shutting down');
+    for (const c of [...this.connections]) c.close(SERVER_SHUTTING_DOWN, 'server shutting down');
     this.wills.clear();
     for (const s of this.sessions.values()) if (s.expiryTimer) clock.clearTimeout(s.expiryTimer);
     // servers close once their connections have ended; a peer that never reads (a stalled subscriber, a

@@ -7,7 +7,8 @@ import {
   BAD_USERNAME_OR_PASSWORD, CLIENT_ID_NOT_VALID, NO_MATCHING_SUBSCRIBERS, NO_SUBSCRIPTION_EXISTED,
   NOT_AUTHORIZED, PACKET_ID_NOT_FOUND, PROTOCOL_ERROR, QUOTA_EXCEEDED, RECEIVE_MAXIMUM_EXCEEDED,
   SESSION_TAKEN_OVER, TOPIC_ALIAS_INVALID, TOPIC_FILTER_INVALID, KEEP_ALIVE_TIMEOUT,
-  UNSUPPORTED_PROTOCOL_VERSION, IMPLEMENTATION_SPECIFIC,
+  UNSUPPORTED_PROTOCOL_VERSION, IMPLEMENTATION_SPECIFIC, BAD_AUTHENTICATION_METHOD, DISCONNECT_WITH_WILL,
+  SERVER_SHUTTING_DOWN,
 } from '../firmware/mqtt';
 import type {
   AckPacket, ConnectPacket, DecodedPacket, DisconnectPacket, Packet, Properties, PublishPacket, QoS,
@@ -20,7 +21,6 @@ import { expired, forwardedProperties, remainingExpiry, type Message } from './m
 import { NEVER_EXPIRES, type Delivery, type Session } from './sessions';
 import { parseShared, type SubEntry } from './topic-tree';
 
-const BAD_AUTH_METHOD = 0x8c;
 /** Stop moving queued messages to a link holding this many unsent bytes; go on at 'drain'. */
 const WRITE_HIGH = 256 * 1024;
 /** Output buffer sizes: the first one a connection takes, the most it grows to, and the least left over worth keeping. */
@@ -125,7 +125,7 @@ export class Connection {
     this.version = p.protocolVersion || 4;
     if (this.timer) this.clock.clearTimeout(this.timer);
     const props = p.properties || {};
-    if (props.authenticationMethod) return this.refuse(BAD_AUTH_METHOD, 5, 'enhanced authentication is not supported');
+    if (props.authenticationMethod) return this.refuse(BAD_AUTHENTICATION_METHOD, 5, 'enhanced authentication is not supported');
     let clientId = p.clientId, assigned = false;
     if (!clientId) {
       if (!this.v5 && !p.clean) return this.refuse(CLIENT_ID_NOT_VALID, 2, 'empty client id with a persistent session'); // [MQTT-3.1.3-8]
@@ -342,7 +342,7 @@ export class Connection {
       if (s.expiry === 0 && newExpiry !== 0) return this.close(PROTOCOL_ERROR, 'session expiry set at DISCONNECT after 0 at CONNECT'); // [MQTT-3.14.2-2]
       s.expiry = Math.min(newExpiry, this.broker.options.maxSessionExpiry);
     }
-    if (p.reasonCode !== 0x04) this.will = null; // [MQTT-3.14.4-3]; 0x04 asks for the will
+    if (p.reasonCode !== DISCONNECT_WITH_WILL) this.will = null; // [MQTT-3.14.4-3]
     this.closeReason = 'client disconnected' + (p.reasonCode ? ` (${reasonText(p.reasonCode)})` : '');
     this.log.info(`${this.name}: ${this.closeReason}`);
     this.finish();
@@ -494,7 +494,7 @@ export class Connection {
   /** The server ends the connection: in MQTT 5 (once connected) with a DISCONNECT carrying `reason`. */
   close(reason: number | undefined, why: string): void {
     if (this.state === 'closed') return;
-    const level = reason === SESSION_TAKEN_OVER || reason === undefined || reason === 0x8b ? 'info' : 'warn';
+    const level = reason === SESSION_TAKEN_OVER || reason === undefined || reason === SERVER_SHUTTING_DOWN ? 'info' : 'warn';
     this.log[level](`${this.name}: closing: ${why}${reason !== undefined ? ` (${reasonText(reason)})` : ''}`);
     this.closeReason = why;
     if (this.v5 && this.state === 'connected' && reason !== undefined) {
