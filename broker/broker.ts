@@ -11,6 +11,7 @@ import type { QoS } from '../firmware/mqtt';
 import { Auth } from './auth';
 import type { Clock, Timer } from './clock';
 import { Connection } from './connection';
+import type { ConnectionHost } from './host';
 import { serveHttp } from './http';
 import { socketLink, webSocketLink, type Link } from './link';
 import { createLogger, type Logger } from './log';
@@ -25,7 +26,7 @@ import { Wills } from './will';
 
 const SHUTTING_DOWN = 0x8b;
 
-export class Broker {
+export class Broker implements ConnectionHost<Connection> {
   readonly options: BrokerOptions;
   readonly log: Logger;
   readonly clock: Clock;
