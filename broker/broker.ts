@@ -11,6 +11,7 @@ import { SERVER_SHUTTING_DOWN, type QoS } from '../firmware/mqtt';
 import { Auth } from './auth';
 import type { Clock, Timer } from './clock';
 import { Connection } from './connection';
+import type { ConnectionHost } from './host';
 import { serveHttp } from './http';
 import { socketLink, webSocketLink, type Link } from './link';
 import { createLogger, type Logger } from './log';
@@ -24,7 +25,7 @@ import { parseShared, TopicTree, type MatchVisitor, type SharedGroup, type SubEn
 import { Wills } from './will';
 
 
-export class Broker {
+export class Broker implements ConnectionHost<Connection> {
   readonly options: BrokerOptions;
   readonly log: Logger;
   readonly clock: Clock;

@@ -14,8 +14,8 @@ import type {
   AckPacket, ConnectPacket, DecodedPacket, DisconnectPacket, Packet, Properties, PublishPacket, QoS,
   SubscribePacket, UnsubscribePacket,
 } from '../firmware/mqtt';
-import type { Broker } from './broker';
 import type { Timer } from './clock';
+import type { ConnectionHost } from './host';
 import type { Link } from './link';
 import { expired, forwardedProperties, remainingExpiry, type Message } from './message';
 import { NEVER_EXPIRES, type Delivery, type Session } from './sessions';
@@ -59,7 +59,7 @@ export class Connection {
   private pausedBy = 0;
   private closeReason = '';
 
-  constructor(readonly broker: Broker, readonly link: Link) {
+  constructor(readonly broker: ConnectionHost<Connection>, readonly link: Link) {
     this.reader = new PacketReader({ protocolVersion: 4, maxPacketSize: broker.options.maxPacketSize });
     this.lastSeen = broker.clock.now();
     link.listen({

@@ -4,40 +4,13 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { copyPacket, encodePacket, PacketReader, KEEP_ALIVE_TIMEOUT } from '../firmware/mqtt';
-import type { DecodedPacket, Packet } from '../firmware/mqtt';
+import { KEEP_ALIVE_TIMEOUT } from '../firmware/mqtt';
+import type { Packet } from '../firmware/mqtt';
 import { Broker } from '../broker/broker';
-import type { Link, LinkEvents } from '../broker/link';
 import { createLogger } from '../broker/log';
 import type { BrokerOptions } from '../broker/options';
 import { brokerClock, VirtualClock, VIRTUAL_EPOCH } from '../host-sim/platform/clock';
-
-/** The client's end of an in-memory link to the broker: the test sends packets and reads the answers. */
-class ClientEnd implements Link {
-  readonly remote = 'memory';
-  readonly transport = 'tcp' as const;
-  readonly received: (DecodedPacket & { [f: string]: any })[] = [];
-  ended = false;
-  /** Called when the broker ends the link. */
-  onEnd = () => {};
-  private events: LinkEvents | null = null;
-  private reader = new PacketReader({ protocolVersion: 5 });
-
-  /** `run` enters the broker's world: on virtual time, the clock's run(), which also flushes its output. */
-  constructor(private run: (fn: () => void) => void = (fn) => fn()) {}
-
-  write(bytes: Uint8Array): void { this.reader.push(bytes, (p) => { this.received.push(copyPacket(p) as any); }); }
-  buffered(): number { return 0; }
-  pause(): void {}
-  resume(): void {}
-  end(): void { this.ended = true; this.onEnd(); }
-  destroy(): void { this.ended = true; }
-  listen(events: LinkEvents): void { this.events = events; }
-
-  send(p: Packet): void { this.run(() => this.events!.data(encodePacket(p, { protocolVersion: 5 }))); }
-  cmds(): string[] { return this.received.map((p) => p.cmd); }
-  publishes(): (DecodedPacket & { [f: string]: any })[] { return this.received.filter((p) => p.cmd === 'publish'); }
-}
+import { ClientEnd } from './support/memory-link';
 
 const quietLog = () => createLogger('silent');
 
