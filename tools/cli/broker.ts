@@ -26,6 +26,7 @@ export const BROKER_OPTIONS = {
   'max-inflight': { type: 'string' },
   'queue-high': { type: 'string' },
   'max-offline-queue': { type: 'string' },
+  'max-topic-levels': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'sys-interval': { type: 'string' },
   'log-level': { type: 'string' },
@@ -59,6 +60,7 @@ Options:
       --max-inflight N       QoS 1/2 messages in flight to a client (default ${DEFAULTS.maxInflight})
       --queue-high N         queued messages per client that pause its publishers (default ${DEFAULTS.queueHigh})
       --max-offline-queue N  messages kept for an offline persistent session (default ${DEFAULTS.maxOfflineQueue})
+      --max-topic-levels N   levels a topic or filter may have; deeper ones are refused (default ${DEFAULTS.maxTopicLevels})
       --connect-timeout MS   time a new connection has to send CONNECT (default ${DEFAULTS.connectTimeout})
       --sys-interval S       seconds between $SYS updates, 0 disables (default ${DEFAULTS.sysInterval})
       --log-level LEVEL      ${LEVELS.join(', ')} or silent (default ${DEFAULTS.logLevel})
@@ -69,7 +71,7 @@ type Values = { [k: string]: string | boolean | undefined };
 
 const NUMBERS: [string, keyof BrokerOptions][] = [
   ['max-packet-size', 'maxPacketSize'], ['server-keep-alive', 'serverKeepAlive'], ['receive-maximum', 'receiveMaximum'],
-  ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-offline-queue', 'maxOfflineQueue'],
+  ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-offline-queue', 'maxOfflineQueue'], ['max-topic-levels', 'maxTopicLevels'],
   ['connect-timeout', 'connectTimeout'], ['sys-interval', 'sysInterval'],
 ];
 const PORTS: [string, keyof BrokerOptions][] = [['port', 'port'], ['ws-port', 'wsPort'], ['tls-port', 'tlsPort']];
