@@ -171,6 +171,12 @@ export class Broker implements ConnectionHost<Connection> {
     let s = this.sessions.get(clientId);
     if (s && s.conn) (s.conn as Connection).takenOver();
     s = this.sessions.get(clientId); // a takeover may have ended the old session
+    if (s && s.username !== username) {
+      // another user never inherits a session: it ends as a clean start would end it (docs/broker.md)
+      this.log.warn(`${clientId}: session of ${s.username ?? 'anonymous'} ended by a connection of ${username ?? 'anonymous'}`);
+      this.endSession(s);
+      s = undefined;
+    }
     if (s && clean) {
       this.endSession(s); // a clean start ends the old session, and a will waiting on it goes now
       s = undefined;
@@ -185,6 +191,7 @@ export class Broker implements ConnectionHost<Connection> {
     s.username = username;
     s.expiry = expiry;
     s.conn = conn;
+    if (present) this.dropUnreadable(s); // the ACL may have changed since (a restart with another file)
     if (this.store) { if (s.persistent) this.store.saveSession(s); else if (present) this.store.deleteSession(s); }
     return { session: s, present };
   }
@@ -207,6 +214,24 @@ export class Broker implements ConnectionHost<Connection> {
     else {
       if (s.expiry !== NEVER_EXPIRES) s.expiryTimer = this.clock.setTimeout(() => this.endSession(s), s.expiry * 1000);
       this.store?.saveSession(s);
+    }
+  }
+
+  /** Drops the queued and in-flight messages the session's user may no longer read. */
+  private dropUnreadable(s: Session): void {
+    const readable = (d: Delivery) => this.auth.allowed('read', d.msg.topic, s.username, s.clientId);
+    const queued = s.queue.toArray();
+    if (queued.some((d) => !readable(d))) {
+      s.queue.clear();
+      for (const d of queued) {
+        if (readable(d)) s.queue.push(d);
+        else if (d.seq) this.store?.deleteDelivery(s, d);
+      }
+    }
+    for (const [id, d] of s.inflight) {
+      if (readable(d)) continue;
+      s.inflight.delete(id);
+      if (d.seq) this.store?.deleteDelivery(s, d);
     }
   }
 
@@ -313,6 +338,9 @@ export class Broker implements ConnectionHost<Connection> {
   /** Queues one message for one session and moves it on if the client is online. */
   deliver(s: Session, msg: Message, qos: QoS, retain: boolean, subIds: number[] | undefined, from: Connection | null): void {
     const o = this.options;
+    // read access is checked for every message, not only at SUBSCRIBE: a `deny` rule may cover part of
+    // what a subscription matches
+    if (!this.auth.allowed('read', msg.topic, s.username, s.clientId)) return;
     const conn = s.conn as Connection | null;
     if (!conn) {
       if (qos === 0) return; // QoS 0 is not queued for offline clients

@@ -6,7 +6,7 @@ import {
   encode, PacketReader, reasonText, validTopicFilter, CONNACK_RETURN_CODES,
   BAD_USERNAME_OR_PASSWORD, CLIENT_ID_NOT_VALID, NO_MATCHING_SUBSCRIBERS, NO_SUBSCRIPTION_EXISTED,
   NOT_AUTHORIZED, PACKET_ID_NOT_FOUND, PROTOCOL_ERROR, QUOTA_EXCEEDED, RECEIVE_MAXIMUM_EXCEEDED,
-  SESSION_TAKEN_OVER, TOPIC_ALIAS_INVALID, TOPIC_FILTER_INVALID, KEEP_ALIVE_TIMEOUT,
+  SESSION_TAKEN_OVER, TOPIC_ALIAS_INVALID, TOPIC_FILTER_INVALID, TOPIC_NAME_INVALID, KEEP_ALIVE_TIMEOUT,
   UNSUPPORTED_PROTOCOL_VERSION, IMPLEMENTATION_SPECIFIC, BAD_AUTHENTICATION_METHOD, DISCONNECT_WITH_WILL,
   SERVER_SHUTTING_DOWN,
 } from '../firmware/mqtt';
@@ -19,7 +19,7 @@ import type { ConnectionHost } from './host';
 import type { Link } from './link';
 import { expired, forwardedProperties, remainingExpiry, type Message } from './message';
 import { NEVER_EXPIRES, type Delivery, type Session } from './sessions';
-import { parseShared, type SubEntry } from './topic-tree';
+import { levelCount, parseShared, type SubEntry } from './topic-tree';
 
 /** Stop moving queued messages to a link holding this many unsent bytes; go on at 'drain'. */
 const WRITE_HIGH = 256 * 1024;
@@ -145,6 +145,7 @@ export class Connection {
     if (this.v5 && o.serverKeepAlive) keepalive = o.serverKeepAlive;
     this.keepaliveMs = keepalive * 1000;
     const expiry = this.v5 ? Math.min(props.sessionExpiryInterval || 0, o.maxSessionExpiry) : p.clean ? 0 : NEVER_EXPIRES;
+    if (p.will && this.tooDeep(p.will.topic)) return this.refuse(TOPIC_NAME_INVALID, 5, this.tooDeep(p.will.topic)!);
     if (p.will) {
       const w = p.will, wp = w.properties;
       this.will = {
@@ -226,6 +227,8 @@ export class Connection {
         topic = known;
       }
     }
+    const deep = this.tooDeep(topic);
+    if (deep) return this.close(TOPIC_NAME_INVALID, deep);
     const qos = (p.qos || 0) as QoS, id = p.messageId || 0;
     if (qos === 2 && s.incoming.has(id)) { this.ack({ cmd: 'pubrec', messageId: id }); return; } // a resend: delivered once [MQTT-4.3.3-2]
     if (qos === 2 && s.incoming.size >= b.options.receiveMaximum) {
@@ -254,6 +257,14 @@ export class Connection {
       if (reason < 0x80 || !this.v5) { s.incoming.add(id); b.store?.saveSession(s); }
       this.ack({ cmd: 'pubrec', messageId: id, reasonCode: reason });
     }
+  }
+
+  /** Why a topic or filter is refused for its depth (see BrokerOptions.maxTopicLevels), or null when it is not. */
+  private tooDeep(topic: string): string | null {
+    const limit = this.broker.options.maxTopicLevels;
+    if (topic.length < limit) return null; // n levels take at least n - 1 characters
+    const n = levelCount(topic);
+    return n > limit ? `topic of ${n} levels, over the limit of ${limit}` : null;
   }
 
   /** Sends an ack once the store has committed what the acknowledged publish wrote, in order. */
@@ -302,7 +313,7 @@ export class Connection {
     for (const sub of p.subscriptions) {
       const shared = parseShared(sub.topic);
       const inner = shared && shared !== 'invalid' ? shared.filter : sub.topic;
-      if (shared === 'invalid' || !validTopicFilter(inner)) { granted.push(this.v5 ? TOPIC_FILTER_INVALID : 0x80); continue; }
+      if (shared === 'invalid' || !validTopicFilter(inner) || this.tooDeep(inner)) { granted.push(this.v5 ? TOPIC_FILTER_INVALID : 0x80); continue; }
       if (shared && sub.nl) return this.close(PROTOCOL_ERROR, 'No Local on a shared subscription'); // [MQTT-3.8.3-4]
       if (!b.auth.allowed('read', inner, this.username, this.clientId)) {
         this.log.info(`${this.name}: subscription to ${sub.topic} refused by the ACL`);

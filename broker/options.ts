@@ -37,6 +37,11 @@ export interface BrokerOptions {
   queueLow: number;
   /** Queued messages kept for an offline persistent session; beyond it new ones are dropped and counted. */
   maxOfflineQueue: number;
+  /**
+   * Levels a topic or filter may have (mosquitto's limit too). A PUBLISH or will over it is refused
+   * (the connection closes, 0x90 in MQTT 5), a SUBSCRIBE filter over it gets 0x8F / 0x80.
+   */
+  maxTopicLevels: number;
   /** Subscriptions one client may hold; more are refused (0x97 in MQTT 5, 0x80 in 3.1.1). */
   maxSubscriptions: number;
   /** Milliseconds a new connection has to send CONNECT. */
@@ -67,6 +72,7 @@ export const DEFAULTS: BrokerOptions = {
   queueHigh: 1000,
   queueLow: 250,
   maxOfflineQueue: 100000,
+  maxTopicLevels: 200,
   maxSubscriptions: 10000,
   connectTimeout: 10000,
   sysInterval: 10,

@@ -51,45 +51,58 @@ export class RetainedStore {
     }
   }
 
-  /** Retained messages matching `filter`, dropping expired ones on the way. */
+  /**
+   * Retained messages matching `filter`, dropping expired ones on the way, in topic-tree order. Loops over
+   * an explicit stack, never recursion: the depth of a retained topic is a client's choice.
+   */
   match(filter: string, now: number): Message[] {
     const out: Message[] = [];
-    this.walk(this.root, filter.split('/'), 0, out, now);
+    const f = filter.split('/');
+    const nodes: Node[] = [this.root], depths: number[] = [0];
+    while (nodes.length) {
+      const node = nodes.pop()!, i = depths.pop()!;
+      if (i === f.length) { this.take(node, out, now); continue; }
+      const level = f[i];
+      if (level === '#') {
+        this.take(node, out, now); // `a/#` includes `a`
+        this.below(node, i === 0, (n) => this.take(n, out, now));
+      } else if (level === '+') {
+        const children = [...node.children];
+        for (let k = children.length - 1; k >= 0; k--) {
+          if (i === 0 && children[k][0].startsWith('$')) continue; // [MQTT-4.7.2-1]
+          nodes.push(children[k][1]);
+          depths.push(i + 1);
+        }
+      } else {
+        const child = node.children.get(level);
+        if (child) { nodes.push(child); depths.push(i + 1); }
+      }
+    }
     return out;
   }
 
   /** Every retained message (for persistence and statistics). */
   all(): Message[] {
     const out: Message[] = [];
-    const visit = (n: Node) => { if (n.message) out.push(n.message); for (const c of n.children.values()) visit(c); };
-    visit(this.root);
+    this.below(this.root, false, (n) => { if (n.message) out.push(n.message); });
     return out;
   }
 
-  private walk(node: Node, f: string[], i: number, out: Message[], now: number): void {
-    if (i === f.length) { this.take(node, out, now); return; }
-    const level = f[i];
-    if (level === '#') {
-      this.take(node, out, now); // `a/#` includes `a`
-      this.everything(node, out, now, i === 0);
-      return;
-    }
-    if (level === '+') {
-      for (const [name, child] of node.children) {
-        if (i === 0 && name.startsWith('$')) continue; // [MQTT-4.7.2-1]
-        this.walk(child, f, i + 1, out, now);
-      }
-      return;
-    }
-    const child = node.children.get(level);
-    if (child) this.walk(child, f, i + 1, out, now);
-  }
-
-  private everything(node: Node, out: Message[], now: number, top: boolean): void {
-    for (const [name, child] of node.children) {
-      if (top && name.startsWith('$')) continue;
-      this.take(child, out, now);
-      this.everything(child, out, now, false);
+  /**
+   * Calls `fn` on every node below `start`, parents before children, in insertion order; `top` leaves out
+   * the `$` topics at the first level [MQTT-4.7.2-1]. `fn` may delete the node's message.
+   */
+  private below(start: Node, top: boolean, fn: (n: Node) => void): void {
+    const stack: Node[] = [];
+    const pushChildren = (n: Node, skipDollar: boolean) => {
+      const children = [...n.children];
+      for (let k = children.length - 1; k >= 0; k--) if (!(skipDollar && children[k][0].startsWith('$'))) stack.push(children[k][1]);
+    };
+    pushChildren(start, top);
+    while (stack.length) {
+      const n = stack.pop()!;
+      fn(n);
+      pushChildren(n, false);
     }
   }
 

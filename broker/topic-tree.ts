@@ -90,24 +90,28 @@ export class TopicTree<S> {
     return removed;
   }
 
-  /** Visits every subscription matching `topic` ([MQTT-4.7.2-1]: wildcards first never match `$` topics). */
+  /**
+   * Visits every subscription matching `topic` ([MQTT-4.7.2-1]: wildcards first never match `$` topics).
+   * A loop over an explicit stack, not recursion: a topic's depth is the client's choice.
+   */
   match(topic: string, visit: MatchVisitor<S>): void {
     const levels = topic.split('/');
-    this.walk(this.root, levels, 0, topic.charCodeAt(0) === 36, visit);
-  }
-
-  private walk(node: Node<S>, levels: string[], i: number, dollar: boolean, visit: MatchVisitor<S>): void {
-    const wild = !(dollar && i === 0);
-    if (wild) {
-      const hash = node.children.get('#');
-      if (hash) this.report(hash, visit); // `a/#` matches `a` too [MQTT-4.7.1-2]
-    }
-    if (i === levels.length) { this.report(node, visit); return; }
-    const exact = node.children.get(levels[i]);
-    if (exact) this.walk(exact, levels, i + 1, dollar, visit);
-    if (wild) {
-      const plus = node.children.get('+');
-      if (plus) this.walk(plus, levels, i + 1, dollar, visit);
+    const dollar = topic.charCodeAt(0) === 36;
+    const nodes: Node<S>[] = [this.root], depths: number[] = [0];
+    while (nodes.length) {
+      const node = nodes.pop()!, i = depths.pop()!;
+      const wild = !(dollar && i === 0);
+      if (wild) {
+        const hash = node.children.get('#');
+        if (hash) this.report(hash, visit); // `a/#` matches `a` too [MQTT-4.7.1-2]
+      }
+      if (i === levels.length) { this.report(node, visit); continue; }
+      const exact = node.children.get(levels[i]);
+      if (exact) { nodes.push(exact); depths.push(i + 1); }
+      if (wild) {
+        const plus = node.children.get('+');
+        if (plus) { nodes.push(plus); depths.push(i + 1); }
+      }
     }
   }
 
@@ -115,6 +119,13 @@ export class TopicTree<S> {
     if (node.subs) for (const e of node.subs.values()) visit.entry(e);
     if (node.shared) for (const g of node.shared.values()) visit.group(g);
   }
+}
+
+/** How many levels a topic or filter has (`a/b` 2, `/` 2, `a` 1), without splitting it. */
+export function levelCount(topic: string): number {
+  let n = 1;
+  for (let i = topic.indexOf('/'); i >= 0; i = topic.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 /** Splits `$share/group/filter` into its parts; null for an ordinary filter, 'invalid' for a bad share. */

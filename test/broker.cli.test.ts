@@ -39,6 +39,38 @@ describe('broker: command line', () => {
     assert.equal((await capture(() => brokerCommand(['--cert', 'x.pem']))).code, 2);
   });
 
+  it('issue 13.16: -c FILE: an unknown key, a bad value or bad JSON stops it, naming the file and the key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-cfg-'));
+    try {
+      const file = path.join(dir, 'broker.json');
+      const cases: [string, string][] = [
+        ['{"wsPort": "off"}', `${file}: unknown key "wsPort" (did you mean "ws-port"?)`],
+        ['{"prot": 1884}', `${file}: unknown key "prot" (the keys are the long flag names`],
+        ['{"config": "other.json"}', `${file}: unknown key "config"`],
+        ['{"ws-port": "of"}', `${file}: "ws-port" wants a whole number, not "of"`],
+        ['{"port": 70000}', `${file}: "port": 70000 is not a port`],
+        ['{"max-packet-size": -1}', `${file}: "max-packet-size" wants a whole number, not "-1"`],
+        ['{"fsync": "yes"}', `${file}: "fsync" wants true or false, not "yes"`],
+        ['{"acl": ["a"]}', `${file}: "acl" wants a string or a number, not ["a"]`],
+        ['{"log-level": "loud"}', `${file}: "log-level": "loud" is not one of`],
+        ['{"port": 1884,}', `${file}: not valid JSON: `],
+        ['[1883]', `${file}: not a JSON object of options`],
+      ];
+      for (const [json, message] of cases) {
+        fs.writeFileSync(file, json);
+        const r = await capture(() => brokerCommand(['-c', file]));
+        assert.equal(r.code, 2, json);
+        assert.ok(r.err.startsWith(`sparrow broker: ${message}`), `${json}: ${r.err}`);
+        assert.equal(r.err.trim().split('\n').length, 1, 'one line');
+      }
+      const missing = await capture(() => brokerCommand(['-c', path.join(dir, 'none.json')]));
+      assert.equal(missing.code, 2);
+      assert.match(missing.err, /none\.json: ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('flags become options; a JSON config file fills in, flags win', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-cfg-'));
     try {

@@ -31,14 +31,15 @@ export async function waitForPort(port: number, ms = 10000): Promise<void> {
   }
 }
 
-export async function startMosquitto(): Promise<Mosquitto> {
+/** `extra` lines go at the end of its config (a password file, a bridge...). */
+export async function startMosquitto(extra: string[] = []): Promise<Mosquitto> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(conf, [
     // as root, mosquitto would drop to its own user and could not write the persistence file here
     `listener ${port} 127.0.0.1`, 'user root', 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
-    'autosave_interval 1', 'log_dest stderr', 'log_type error', 'max_queued_messages 10000',
+    'autosave_interval 1', 'log_dest stderr', 'log_type error', 'max_queued_messages 10000', ...extra,
   ].join('\n') + '\n');
   let child: ChildProcess | null = null;
   const start = async () => {

@@ -26,6 +26,7 @@ export const BROKER_OPTIONS = {
   'max-inflight': { type: 'string' },
   'queue-high': { type: 'string' },
   'max-offline-queue': { type: 'string' },
+  'max-topic-levels': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'sys-interval': { type: 'string' },
   'log-level': { type: 'string' },
@@ -50,7 +51,7 @@ Options:
       --key FILE             TLS private key (PEM)
       --data-dir DIR         keep retained messages and persistent sessions in LMDB here
       --fsync                acknowledge QoS 1/2 publishes only once flushed to disk (with --data-dir)
-      --passwd FILE          user:password lines (or user:sha256:HEX); anonymous clients are refused
+      --passwd FILE          password file (mosquitto_passwd's; see sparrow passwd); anonymous clients are refused
       --allow-anonymous      with --passwd, still let clients without a user name in
       --acl FILE             per-user topic patterns (see docs/broker.md)
       --max-packet-size N    largest packet accepted, bytes (default ${DEFAULTS.maxPacketSize})
@@ -59,6 +60,7 @@ Options:
       --max-inflight N       QoS 1/2 messages in flight to a client (default ${DEFAULTS.maxInflight})
       --queue-high N         queued messages per client that pause its publishers (default ${DEFAULTS.queueHigh})
       --max-offline-queue N  messages kept for an offline persistent session (default ${DEFAULTS.maxOfflineQueue})
+      --max-topic-levels N   levels a topic or filter may have; deeper ones are refused (default ${DEFAULTS.maxTopicLevels})
       --connect-timeout MS   time a new connection has to send CONNECT (default ${DEFAULTS.connectTimeout})
       --sys-interval S       seconds between $SYS updates, 0 disables (default ${DEFAULTS.sysInterval})
       --log-level LEVEL      ${LEVELS.join(', ')} or silent (default ${DEFAULTS.logLevel})
@@ -69,7 +71,7 @@ type Values = { [k: string]: string | boolean | undefined };
 
 const NUMBERS: [string, keyof BrokerOptions][] = [
   ['max-packet-size', 'maxPacketSize'], ['server-keep-alive', 'serverKeepAlive'], ['receive-maximum', 'receiveMaximum'],
-  ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-offline-queue', 'maxOfflineQueue'],
+  ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-offline-queue', 'maxOfflineQueue'], ['max-topic-levels', 'maxTopicLevels'],
   ['connect-timeout', 'connectTimeout'], ['sys-interval', 'sysInterval'],
 ];
 const PORTS: [string, keyof BrokerOptions][] = [['port', 'port'], ['ws-port', 'wsPort'], ['tls-port', 'tlsPort']];
@@ -81,33 +83,64 @@ const BOOLEANS: [string, keyof BrokerOptions][] = [['fsync', 'fsync'], ['allow-a
 
 /** Turns flags (and the config file they name) into broker options; throws a readable Error on bad input. */
 export function brokerOptions(values: Values): Partial<BrokerOptions> {
-  let merged: Values = {};
-  if (typeof values.config === 'string') {
-    const json = JSON.parse(fs.readFileSync(values.config, 'utf8'));
-    for (const [k, v] of Object.entries(json)) merged[k] = typeof v === 'number' ? String(v) : (v as string | boolean);
-  }
-  merged = { ...merged, ...values };
-  const o: Partial<BrokerOptions> = {};
-  const num = (name: string, v: string | boolean | undefined): number => {
-    const n = Number(v);
-    if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new Error(`--${name} wants a whole number, not "${v}"`);
-    return n;
-  };
-  for (const [flag, key] of NUMBERS) if (merged[flag] !== undefined) (o as any)[key] = num(flag, merged[flag]);
-  for (const [flag, key] of PORTS) {
-    const v = merged[flag];
-    if (v === undefined) continue;
-    (o as any)[key] = v === 'off' ? null : num(flag, v);
-    if ((o as any)[key] !== null && (o as any)[key] > 65535) throw new Error(`--${flag}: ${v} is not a port`);
-  }
-  for (const [flag, key] of STRINGS) if (typeof merged[flag] === 'string') (o as any)[key] = merged[flag];
-  for (const [flag, key] of BOOLEANS) if (merged[flag] !== undefined) (o as any)[key] = !!merged[flag];
-  if (o.logLevel !== undefined && o.logLevel !== 'silent' && !(LEVELS as readonly string[]).includes(o.logLevel)) {
-    throw new Error(`--log-level: "${o.logLevel}" is not one of ${LEVELS.join(', ')}, silent`);
-  }
+  const fromFile = typeof values.config === 'string' ? configFileOptions(values.config) : {};
+  const o: Partial<BrokerOptions> = { ...fromFile, ...toOptions(values, (flag) => `--${flag}`) };
   if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together');
   if (o.cert && o.tlsPort === undefined) o.tlsPort = 8883;
   if (o.wsPort === undefined) o.wsPort = CLI_WS_PORT;
+  return o;
+}
+
+/**
+ * The options of a `-c FILE`: a JSON object keyed by the long flag names. A key that is not one, a value
+ * of the wrong type or out of range, and a file that is not JSON are errors naming the file (and the key).
+ */
+function configFileOptions(file: string): Partial<BrokerOptions> {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${e instanceof SyntaxError ? 'not valid JSON: ' : ''}${(e as Error).message}`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${file}: not a JSON object of options`);
+  const values: Values = {};
+  for (const [key, v] of Object.entries(json)) {
+    const spec = key === 'config' ? undefined : (BROKER_OPTIONS as { [k: string]: { type: string } })[key];
+    if (!spec) throw new Error(`${file}: unknown key "${key}"${suggestKey(key)}`);
+    const ok = spec.type === 'boolean' ? typeof v === 'boolean' : typeof v === 'string' || typeof v === 'number';
+    if (!ok) throw new Error(`${file}: "${key}" wants ${spec.type === 'boolean' ? 'true or false' : 'a string or a number'}, not ${JSON.stringify(v)}`);
+    values[key] = typeof v === 'number' ? String(v) : (v as string | boolean);
+  }
+  return toOptions(values, (flag) => `${file}: "${flag}"`);
+}
+
+/** ` (did you mean "ws-port"?)` for `wsPort`, `ws_port` or `WS-PORT`. */
+function suggestKey(key: string): string {
+  const flat = (k: string) => k.toLowerCase().replace(/[-_]/g, '');
+  const match = Object.keys(BROKER_OPTIONS).find((k) => k !== 'config' && flat(k) === flat(key));
+  return match ? ` (did you mean "${match}"?)` : ` (the keys are the long flag names, e.g. "port", "ws-port", "acl")`;
+}
+
+/** Options from flag-named values; `label(flag)` names a value in an error (`--port`, or a file and key). */
+function toOptions(values: Values, label: (flag: string) => string): Partial<BrokerOptions> {
+  const o: Partial<BrokerOptions> = {};
+  const num = (flag: string, v: string | boolean | undefined): number => {
+    const n = Number(v);
+    if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new Error(`${label(flag)} wants a whole number, not "${v}"`);
+    return n;
+  };
+  for (const [flag, key] of NUMBERS) if (values[flag] !== undefined) (o as any)[key] = num(flag, values[flag]);
+  for (const [flag, key] of PORTS) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    (o as any)[key] = v === 'off' ? null : num(flag, v);
+    if ((o as any)[key] !== null && (o as any)[key] > 65535) throw new Error(`${label(flag)}: ${v} is not a port`);
+  }
+  for (const [flag, key] of STRINGS) if (typeof values[flag] === 'string') (o as any)[key] = values[flag];
+  for (const [flag, key] of BOOLEANS) if (values[flag] !== undefined) (o as any)[key] = !!values[flag];
+  if (o.logLevel !== undefined && o.logLevel !== 'silent' && !(LEVELS as readonly string[]).includes(o.logLevel)) {
+    throw new Error(`${label('log-level')}: "${o.logLevel}" is not one of ${LEVELS.join(', ')}, silent`);
+  }
   return o;
 }
 

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { VERSION } from '../../firmware/version';
 import { BROKER_OPTION_HELP, BROKER_OPTIONS, runBroker } from './broker';
+import { PASSWD_HELP, PASSWD_OPTIONS, passwdCommand } from './passwd';
 import { SIM_HELP, SIM_OPTIONS, simCommand } from './sim';
 import { SERIAL_COMMANDS } from './serial';
 
@@ -38,6 +39,13 @@ const COMMANDS: { [name: string]: Command } = {
     optionHelp: BROKER_OPTION_HELP,
     options: BROKER_OPTIONS,
     run: optionsOnly('broker', runBroker),
+  },
+  passwd: {
+    args: '[-c | -D] [-b] FILE USER [PASSWORD]',
+    summary: 'Add, change or delete a user of a broker password file (mosquitto_passwd\'s format and flags).',
+    optionHelp: PASSWD_HELP,
+    options: PASSWD_OPTIONS,
+    run: (values, args) => passwdCommand(values as { [k: string]: string | boolean | undefined }, args),
   },
   sim: {
     args: '[options]',
