@@ -78,8 +78,15 @@ export class Broker {
     }
     if (o.tlsPort !== null) {
       if (!o.cert || !o.key) throw new Error('--tls-port needs --cert and --key');
-      const server = tls.createServer({ cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) }, (s) => { track(s); this.attach(socketLink(s, 'tls', this.clock)); });
-      server.on('tlsClientError', (e) => this.log.debug(`TLS handshake failed: ${e.message}`));
+      const secureContext = tls.createSecureContext({ cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) });
+      // the connection is attached at TCP accept, before the handshake, so that its CONNECT timeout
+      // covers the handshake too: a peer that never sends a ClientHello is closed like one that never sends CONNECT
+      const server = net.createServer((raw) => {
+        track(raw);
+        const s = new tls.TLSSocket(raw, { isServer: true, secureContext });
+        s.on('error', (e) => this.log.debug(`TLS ${raw.remoteAddress}:${raw.remotePort}: ${e.message}`));
+        this.attach(socketLink(s, 'tls', this.clock));
+      });
       this.ports.tls = await this.bind(server, o.tlsPort, 'MQTT over TLS');
     }
     if (o.wsPort !== null) {

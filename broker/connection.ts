@@ -79,7 +79,6 @@ export class Connection {
 
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
-    this.lastSeen = this.clock.now();
     this.broker.stats.bytesReceived += chunk.length;
     let error;
     try {
@@ -101,6 +100,8 @@ export class Connection {
 
   private onPacket = (p: DecodedPacket): void => {
     if (this.state === 'closed') return;
+    // keepalive counts whole control packets [MQTT-3.1.2-24]: a trickle of bytes of an unfinished one is not a sign of life
+    this.lastSeen = this.clock.now();
     if (this.state === 'new') {
       if (p.cmd !== 'connect') { this.close(PROTOCOL_ERROR, 'first packet is ' + p.cmd + ', not connect'); return; } // [MQTT-3.1.0-1]
       this.onConnect(p as ConnectPacket);

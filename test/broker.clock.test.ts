@@ -35,7 +35,8 @@ class ClientEnd implements Link {
   destroy(): void { this.ended = true; }
   listen(events: LinkEvents): void { this.events = events; }
 
-  send(p: Packet): void { this.run(() => this.events!.data(encodePacket(p, { protocolVersion: 5 }))); }
+  send(p: Packet): void { this.sendBytes(encodePacket(p, { protocolVersion: 5 })); }
+  sendBytes(bytes: Uint8Array): void { this.run(() => this.events!.data(bytes)); }
   cmds(): string[] { return this.received.map((p) => p.cmd); }
   publishes(): (DecodedPacket & { [f: string]: any })[] { return this.received.filter((p) => p.cmd === 'publish'); }
 }
@@ -182,6 +183,24 @@ const PAST_NODE_LIMIT = Math.ceil(0x80000000 / 1000);
 
 /** Resolves after a real `ms`: a later timer of Node's own, so a timer due first has had its turn. */
 const after = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('broker: keepalive', () => {
+  it('MQTT-3.1.2-24: keepalive counts whole packets; a 1-byte-a-second trickle of an unfinished one does not keep a 2 s connection open', () => {
+    const { connect, at } = virtualBroker();
+    const c = connect(CONNECT('trickle', { keepalive: 2 }));
+    c.send({ cmd: 'pingreq' } as Packet); // a whole packet at 0 s
+    // a PUBLISH announcing 100 bytes, sent a byte a second: never complete
+    const unfinished = new Uint8Array([0x30, 100, 0, 1, 0x61, ...new Array(95).fill(0x78)]);
+    for (let i = 0; i < 10 && !c.ended; i++) {
+      at(i * 1000);
+      c.sendBytes(unfinished.subarray(i, i + 1));
+    }
+    assert.ok(c.ended, 'cut by keepalive');
+    const d = c.received.find((p) => p.cmd === 'disconnect');
+    assert.equal(d && d.reasonCode, KEEP_ALIVE_TIMEOUT);
+    assert.ok(c.received.some((p) => p.cmd === 'pingresp'));
+  });
+});
 
 describe('broker: long timers (up to 2^32-1 s)', () => {
   it('Node\'s clock waits out a delay over 2^31-1 ms instead of firing at once', async () => {
