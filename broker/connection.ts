@@ -144,6 +144,12 @@ export class Connection {
     this.problemInfo = props.requestProblemInformation !== false;
     let keepalive = p.keepalive || 0;
     if (this.v5 && o.serverKeepAlive) keepalive = o.serverKeepAlive;
+    if (o.maxKeepalive && (keepalive === 0 || keepalive > o.maxKeepalive)) {
+      // mosquitto's max_keepalive: MQTT 5 clients are told the maximum (Server Keep Alive); a 3.1.1 client
+      // cannot be told, so it is refused with "identifier rejected", as mosquitto does
+      if (!this.v5) return this.refuse(CLIENT_ID_NOT_VALID, 2, `keepalive ${keepalive}s is over the maximum ${o.maxKeepalive}s`);
+      keepalive = o.maxKeepalive;
+    }
     this.keepaliveMs = keepalive * 1000;
     const expiry = this.v5 ? Math.min(props.sessionExpiryInterval || 0, o.maxSessionExpiry) : p.clean ? 0 : NEVER_EXPIRES;
     if (p.will) {
@@ -169,7 +175,7 @@ export class Connection {
         sharedSubscriptionAvailable: true,
       };
       if (assigned) cp.assignedClientIdentifier = clientId;
-      if (o.serverKeepAlive) cp.serverKeepAlive = o.serverKeepAlive;
+      if (o.serverKeepAlive || keepalive !== (p.keepalive || 0)) cp.serverKeepAlive = keepalive;
       if ((props.sessionExpiryInterval || 0) !== expiry) cp.sessionExpiryInterval = expiry;
       if (props.requestResponseInformation) cp.responseInformation = 'response/' + clientId;
       ack.properties = cp;

@@ -26,6 +26,11 @@ export interface BrokerOptions {
   maxPacketSize: number;
   /** Keep alive imposed on MQTT 5 clients (Server Keep Alive); 0 leaves the client's own. */
   serverKeepAlive: number;
+  /**
+   * Longest keep alive allowed, seconds (mosquitto's max_keepalive); 0 allows any, and none (0). An MQTT 5
+   * client asking more or 0 gets this as Server Keep Alive; a 3.1.1 one is refused (identifier rejected).
+   */
+  maxKeepalive: number;
   /** Receive Maximum: unacknowledged QoS 1/2 publishes a client may have towards the broker. */
   receiveMaximum: number;
   /** In-flight QoS 1/2 messages towards a client (further capped by the client's Receive Maximum). */
@@ -61,6 +66,7 @@ export const DEFAULTS: BrokerOptions = {
   fsync: false,
   maxPacketSize: 1024 * 1024,
   serverKeepAlive: 0,
+  maxKeepalive: 0,
   receiveMaximum: 1024,
   maxInflight: 256,
   topicAliasMaximum: 64,

@@ -37,6 +37,9 @@ describe('broker: command line', () => {
     assert.match(r.err, /--port wants a whole number/);
     assert.equal((await capture(() => brokerCommand(['--log-level', 'loud']))).code, 2);
     assert.equal((await capture(() => brokerCommand(['--cert', 'x.pem']))).code, 2);
+    const k = await capture(() => brokerCommand(['--max-keepalive', '65536']));
+    assert.equal(k.code, 2);
+    assert.match(k.err, /--max-keepalive: 65536 is over 65535/);
   });
 
   it('flags become options; a JSON config file fills in, flags win', () => {

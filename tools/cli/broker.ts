@@ -22,6 +22,7 @@ export const BROKER_OPTIONS = {
   acl: { type: 'string' },
   'max-packet-size': { type: 'string' },
   'server-keep-alive': { type: 'string' },
+  'max-keepalive': { type: 'string' },
   'receive-maximum': { type: 'string' },
   'max-inflight': { type: 'string' },
   'queue-high': { type: 'string' },
@@ -55,6 +56,8 @@ Options:
       --acl FILE             per-user topic patterns (see docs/broker.md)
       --max-packet-size N    largest packet accepted, bytes (default ${DEFAULTS.maxPacketSize})
       --server-keep-alive S  keep alive imposed on MQTT 5 clients, seconds (default: the client's)
+      --max-keepalive S      longest keep alive allowed (as mosquitto's max_keepalive): MQTT 5 clients asking
+                             more or 0 are told S, 3.1.1 clients are refused (default 0: any)
       --receive-maximum N    QoS 1/2 publishes a client may leave unacknowledged (default ${DEFAULTS.receiveMaximum})
       --max-inflight N       QoS 1/2 messages in flight to a client (default ${DEFAULTS.maxInflight})
       --queue-high N         queued messages per client that pause its publishers (default ${DEFAULTS.queueHigh})
@@ -68,7 +71,8 @@ Options:
 type Values = { [k: string]: string | boolean | undefined };
 
 const NUMBERS: [string, keyof BrokerOptions][] = [
-  ['max-packet-size', 'maxPacketSize'], ['server-keep-alive', 'serverKeepAlive'], ['receive-maximum', 'receiveMaximum'],
+  ['max-packet-size', 'maxPacketSize'], ['server-keep-alive', 'serverKeepAlive'], ['max-keepalive', 'maxKeepalive'],
+  ['receive-maximum', 'receiveMaximum'],
   ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-offline-queue', 'maxOfflineQueue'],
   ['connect-timeout', 'connectTimeout'], ['sys-interval', 'sysInterval'],
 ];
@@ -94,6 +98,7 @@ export function brokerOptions(values: Values): Partial<BrokerOptions> {
     return n;
   };
   for (const [flag, key] of NUMBERS) if (merged[flag] !== undefined) (o as any)[key] = num(flag, merged[flag]);
+  if (o.maxKeepalive !== undefined && o.maxKeepalive > 65535) throw new Error(`--max-keepalive: ${o.maxKeepalive} is over 65535 seconds`);
   for (const [flag, key] of PORTS) {
     const v = merged[flag];
     if (v === undefined) continue;
