@@ -53,8 +53,9 @@ export class Connection {
   private outPos = 0;
   private outSize = OUT_FIRST;
   private flushScheduled = false;
-  /** Acks held until the store has committed what their publish wrote. */
+  /** Acks held until the store has committed what their publish wrote, and the last one's promise. */
   private heldAcks = 0;
+  private ackChain: Promise<void> = Promise.resolve();
   /** Sessions whose full queue paused this publisher. */
   private pausedBy = 0;
   private closeReason = '';
@@ -235,10 +236,12 @@ export class Connection {
     }
     const qos = (p.qos || 0) as QoS, id = p.messageId || 0;
     if (qos === 2 && s.incoming.has(id)) { this.ack({ cmd: 'pubrec', messageId: id }); return; } // a resend: delivered once [MQTT-4.3.3-2]
-    if (qos === 2 && s.incoming.size >= b.options.receiveMaximum) {
+    // only an MQTT 5 client is told the Receive Maximum, so only it can be held to it; a 3.1.1 client's
+    // QoS 2 ids are bounded by the packet id space, and its QoS 1 backlog by pausing its reads (see ack)
+    if (this.v5 && qos === 2 && s.incoming.size >= b.options.receiveMaximum) {
       return this.close(RECEIVE_MAXIMUM_EXCEEDED, `more than ${b.options.receiveMaximum} QoS 2 publishes unacknowledged`); // [MQTT-3.3.4-9]
     }
-    if (qos === 1 && this.heldAcks >= b.options.receiveMaximum) {
+    if (this.v5 && qos === 1 && this.heldAcks >= b.options.receiveMaximum) {
       return this.close(RECEIVE_MAXIMUM_EXCEEDED, `more than ${b.options.receiveMaximum} publishes unacknowledged`);
     }
     let reason = 0;
@@ -267,8 +270,14 @@ export class Connection {
   private ack(a: Packet): void {
     const store = this.broker.store;
     if (!store || (!this.heldAcks && !store.dirty)) { this.send(a); return; }
-    this.heldAcks++;
-    store.written().then(() => { this.heldAcks--; this.send(a); }, (e) => {
+    if (++this.heldAcks === this.broker.options.receiveMaximum) this.refreshPause();
+    // chained, so acks go out in the order of their publishes [MQTT-4.6.0-2] even when lmdb settles
+    // the promises of its write batches out of order
+    const committed = store.written();
+    this.ackChain = this.ackChain.then(() => committed).then(() => {
+      if (this.heldAcks-- === this.broker.options.receiveMaximum) this.refreshPause();
+      this.send(a);
+    }, (e) => {
       this.log.error(`${this.name}: store write failed: ${e}`);
       this.close(IMPLEMENTATION_SPECIFIC, 'store write failed');
     });
@@ -483,12 +492,14 @@ export class Connection {
   /**
    * Paused while some subscriber's queue is full, except when this client's own queue is full too:
    * then it must go on reading its acknowledgements, or two clients publishing to each other could
-   * wait for each other for ever.
+   * wait for each other for ever. Paused too while a 3.1.1 client has Receive Maximum acks waiting for
+   * the store: it was never told that limit, so it is slowed down instead of disconnected.
    */
   refreshPause(): void {
-    const s = this.session;
-    const own = s !== null && s.queue.length >= this.broker.options.queueHigh;
-    const pause = this.pausedBy > 0 && !own && this.state !== 'closed';
+    const s = this.session, o = this.broker.options;
+    const own = s !== null && s.queue.length >= o.queueHigh;
+    const storeBound = !this.v5 && this.heldAcks >= o.receiveMaximum;
+    const pause = ((this.pausedBy > 0 && !own) || storeBound) && this.state !== 'closed';
     if (pause === this.paused) return;
     this.paused = pause;
     if (pause) { this.link.pause(); this.broker.stats.backpressurePauses++; }
