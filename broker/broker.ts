@@ -18,12 +18,15 @@ import type { Message } from './message';
 import { withDefaults, type BrokerOptions } from './options';
 import { Persistence } from './persistence';
 import { RetainedStore } from './retained';
-import { NEVER_EXPIRES, Session, type Delivery } from './sessions';
+import { deliverySize, NEVER_EXPIRES, Session, type Delivery } from './sessions';
 import { Stats } from './stats';
 import { parseShared, TopicTree, type MatchVisitor, type SharedGroup, type SubEntry } from './topic-tree';
 import { Wills } from './will';
 
-const SHUTTING_DOWN = 0x8b;
+const SHUTTING_DOWN = 0x8b, QUOTA_EXCEEDED = 0x97;
+
+/** Why a message was dropped, as counted in $SYS/broker/messages/dropped/<reason>. */
+type DropReason = 'queue-full' | 'session-limit' | 'memory-limit';
 
 export class Broker {
   readonly options: BrokerOptions;
@@ -37,6 +40,8 @@ export class Broker {
   readonly connections = new Set<Connection>();
   readonly wills: Wills;
   store: Persistence | null = null;
+  /** Bytes of messages held by all sessions, queued and in flight (bounded by options.memoryLimit). */
+  queuedBytes = 0;
   /** Bound ports, once listening (0 when the listener is off). */
   readonly ports = { tcp: 0, tls: 0, ws: 0 };
   private servers: { close(cb: () => void): void }[] = [];
@@ -226,6 +231,8 @@ export class Broker {
     s.subs.clear();
     s.queue.clear();
     s.inflight.clear();
+    this.queuedBytes -= s.bytes;
+    s.bytes = 0;
     this.sessions.delete(s.clientId);
     this.unblock(s);
     this.store?.deleteSession(s);
@@ -321,27 +328,61 @@ export class Broker {
   deliver(s: Session, msg: Message, qos: QoS, retain: boolean, subIds: number[] | undefined, from: Connection | null): void {
     const o = this.options;
     const conn = s.conn as Connection | null;
-    if (!conn) {
-      if (qos === 0) return; // QoS 0 is not queued for offline clients
-      if (s.queue.length + s.inflight.size >= o.maxOfflineQueue) { this.dropped(s, 'offline queue full'); return; }
-    } else if (qos === 0 && s.queue.length >= o.queueHigh * 4) {
-      this.dropped(s, 'queue full'); // only QoS 0 is ever dropped for a connected client
-      return;
-    }
     const d: Delivery = { msg, qos, retain, subIds, id: 0, released: false, seq: 0 };
-    if (qos > 0 && s.persistent && this.store) this.store.saveDelivery(s, d);
+    if (qos === 0) {
+      if (!conn) return; // QoS 0 is not queued for offline clients
+      if (s.queue.length >= o.queueHigh * 4) { this.dropped(s, 'queue-full'); return; }
+    } else {
+      const over = this.overBound(s, deliverySize(d), conn !== null);
+      if (over) {
+        this.dropped(s, over);
+        // a connected client this far behind is not keeping up: it leaves, its session keeps what it holds
+        if (conn) conn.close(QUOTA_EXCEEDED, `queue over its bound (${s.queue.length + s.inflight.size} messages, ${s.bytes} bytes)`);
+        return;
+      }
+      if (s.persistent && this.store) this.store.saveDelivery(s, d);
+    }
+    this.hold(s, d);
     s.queue.push(d);
     if (!conn) return;
     conn.pump();
     if (s.queue.length >= o.queueHigh) {
-      // back-pressure: stop reading the publisher instead of growing the queue without bound
+      // back-pressure: stop reading the publisher instead of growing the queue without bound, for as
+      // long as the subscriber makes progress (Connection.watchStall)
       if (from && from !== conn && !s.blocked.has(from)) { s.blocked.add(from); from.block(); }
       conn.refreshPause();
+      if (s.blocked.size) conn.watchStall();
     }
   }
 
-  private dropped(s: Session, why: string): void {
-    if (this.stats.messagesDropped++ % 1000 === 0) this.log.warn(`${s.clientId}: message dropped (${why}); ${this.stats.messagesDropped} so far`);
+  /** The bound a QoS 1/2 delivery of `size` bytes would take `s` past, if any. */
+  private overBound(s: Session, size: number, connected: boolean): DropReason | null {
+    const o = this.options;
+    if (s.queue.length + s.inflight.size >= o.maxQueuedMessages || s.bytes + size > o.maxQueuedBytes) return 'session-limit';
+    if (!connected && o.memoryLimit && this.queuedBytes + size > o.memoryLimit) return 'memory-limit';
+    return null;
+  }
+
+  /** `d` is now held by `s` (queued or in flight), until release. */
+  hold(s: Session, d: Delivery): void {
+    const n = deliverySize(d);
+    s.bytes += n;
+    this.queuedBytes += n;
+  }
+
+  /** `d` has left `s`: sent at QoS 0, acknowledged, expired or discarded. */
+  release(s: Session, d: Delivery): void {
+    const n = deliverySize(d);
+    s.bytes -= n;
+    this.queuedBytes -= n;
+  }
+
+  private dropped(s: Session, why: DropReason): void {
+    const st = this.stats;
+    if (why === 'queue-full') st.droppedQueueFull++;
+    else if (why === 'session-limit') st.droppedSessionLimit++;
+    else st.droppedMemoryLimit++;
+    if (st.messagesDropped++ % 1000 === 0) this.log.warn(`${s.clientId}: message dropped (${why}); ${st.messagesDropped} so far`);
   }
 
   /** The session's queue drained (or it went away): let its publishers read again. */
@@ -369,7 +410,7 @@ export class Broker {
   publishSys(): void {
     const values = this.stats.snapshot({
       clients: [...this.sessions.values()].filter((s) => s.conn).length, sessions: this.sessions.size,
-      subscriptions: this.tree.size, retained: this.retained.size, version: VERSION,
+      subscriptions: this.tree.size, retained: this.retained.size, queuedBytes: this.queuedBytes, version: VERSION,
     });
     for (const [topic, value] of values) {
       const m: Message = { topic, payload: Buffer.from(value), qos: 0, retain: true, expiresAt: 0, origin: '' };
@@ -397,6 +438,7 @@ export class Broker {
       for (const d of r.deliveries) {
         if (d.id) s.inflight.set(d.id, d);
         else s.queue.push(d);
+        this.hold(s, d);
       }
       if (s.expiry !== NEVER_EXPIRES) {
         const left = Math.max(0, r.disconnectedAt + s.expiry * 1000 - now);

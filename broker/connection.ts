@@ -21,6 +21,8 @@ import { NEVER_EXPIRES, type Delivery, type Session } from './sessions';
 import { parseShared, type SubEntry } from './topic-tree';
 
 const BAD_AUTH_METHOD = 0x8c;
+/** Bytes a subscriber's socket must take within stall-timeout (acknowledging anything also counts) to be making progress. */
+const STALL_PROGRESS_BYTES = 4096;
 /** Stop moving queued messages to a link holding this many unsent bytes; go on at 'drain'. */
 const WRITE_HIGH = 256 * 1024;
 /** Output buffer sizes: the first one a connection takes, the most it grows to, and the least left over worth keeping. */
@@ -59,6 +61,11 @@ export class Connection {
   /** Sessions whose full queue paused this publisher. */
   private pausedBy = 0;
   private closeReason = '';
+  // stall watch (see watchStall): bytes handed to the link, matched acks received, and both at the last check
+  private bytesWritten = 0;
+  private acksIn = 0;
+  private stallMark = { taken: 0, acks: 0 };
+  private stallTimer: Timer | null = null;
 
   constructor(readonly broker: Broker, readonly link: Link) {
     this.reader = new PacketReader({ protocolVersion: 4, maxPacketSize: broker.options.maxPacketSize });
@@ -297,6 +304,7 @@ export class Connection {
     if (!d) { this.log.debug(`${this.name}: ${p.cmd} for unknown packet id ${p.messageId}`); return; }
     const expect = d.qos === 1 ? 'puback' : d.released ? 'pubcomp' : 'pubrec';
     if (p.cmd !== expect) { this.log.debug(`${this.name}: ${p.cmd} for packet id ${p.messageId}, expected ${expect}`); return; }
+    this.acksIn++;
     if (p.cmd === 'pubrec' && !((p.reasonCode || 0) >= 0x80)) {
       d.released = true;
       if (s.persistent) b.store?.saveDelivery(s, d);
@@ -304,6 +312,7 @@ export class Connection {
       return;
     }
     s.inflight.delete(p.messageId);
+    b.release(s, d);
     if (d.seq) b.store?.deleteDelivery(s, d);
     this.pump();
   }
@@ -377,12 +386,16 @@ export class Connection {
       const d = s.queue.peek()!;
       if (d.qos > 0 && s.inflight.size >= window) break;
       s.queue.shift();
-      if (expired(d.msg, now)) { if (d.seq) this.broker.store?.deleteDelivery(s, d); continue; }
+      if (expired(d.msg, now)) {
+        this.broker.release(s, d);
+        if (d.seq) this.broker.store?.deleteDelivery(s, d);
+        continue;
+      }
       if (d.qos > 0) {
         d.id = s.packetId();
         s.inflight.set(d.id, d);
         if (d.seq) this.broker.store?.saveDelivery(s, d);
-      }
+      } else this.broker.release(s, d); // QoS 0 is done once sent
       this.sendPublish(d, false);
     }
     if (s.queue.length <= this.broker.options.queueLow) {
@@ -424,7 +437,11 @@ export class Connection {
       this.log.debug(`${this.name}: message on ${m.topic} over the client's maximum packet size, dropped`);
       if (p.properties && p.properties.topicAlias && p.topic) this.aliasesOut.delete(m.topic);
       this.broker.stats.messagesDropped++;
-      if (d.qos) { this.session!.inflight.delete(d.id); if (d.seq) this.broker.store?.deleteDelivery(this.session!, d); }
+      if (d.qos) {
+        this.session!.inflight.delete(d.id);
+        this.broker.release(this.session!, d);
+        if (d.seq) this.broker.store?.deleteDelivery(this.session!, d);
+      }
       return;
     }
     this.broker.stats.messagesSent++;
@@ -460,6 +477,7 @@ export class Connection {
     if (!this.outPos) return;
     const bytes = this.out.subarray(0, this.outPos);
     this.broker.stats.bytesSent += this.outPos;
+    this.bytesWritten += this.outPos;
     this.link.write(bytes);
     // the written bytes belong to the link now; continue in a fresh buffer
     const rest = this.out.length - this.outPos;
@@ -507,6 +525,30 @@ export class Connection {
   }
   private paused = false;
 
+  // ---- stalled subscribers ----
+
+  /**
+   * Publishers are paused on this client's full queue. That is fair while it makes progress; one that
+   * stops reading (or only pings) would hold them for ever, so it must acknowledge something or let its
+   * socket take STALL_PROGRESS_BYTES every stall-timeout, or it is disconnected (its session stays).
+   */
+  watchStall(): void {
+    const ms = this.broker.options.stallTimeout;
+    if (this.stallTimer || !ms || this.state !== 'connected') return;
+    this.stallMark = { taken: this.bytesWritten - this.link.buffered(), acks: this.acksIn };
+    this.stallTimer = this.clock.setTimeout(this.checkStall, ms);
+  }
+
+  private checkStall = (): void => {
+    this.stallTimer = null;
+    const s = this.session;
+    if (this.state !== 'connected' || !s || !s.blocked.size) return; // no one waits on it any more
+    const taken = this.bytesWritten - this.link.buffered() - this.stallMark.taken;
+    if (this.acksIn > this.stallMark.acks || taken >= STALL_PROGRESS_BYTES) { this.watchStall(); return; }
+    this.broker.stats.clientsStalled++;
+    this.close(QUOTA_EXCEEDED, `not reading: ${s.blocked.size} publisher(s) paused on its full queue for ${this.broker.options.stallTimeout} ms without progress`);
+  };
+
   // ---- closing ----
 
   /** The server ends the connection: in MQTT 5 (once connected) with a DISCONNECT carrying `reason`. */
@@ -529,6 +571,7 @@ export class Connection {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     if (this.timer) this.clock.clearTimeout(this.timer);
+    if (this.stallTimer) this.clock.clearTimeout(this.stallTimer);
     this.flush();
     this.link.end();
     this.broker.connectionEnded(this, wasConnected);

@@ -40,8 +40,23 @@ export interface BrokerOptions {
   /** A client's queue length at which its publishers are paused (back-pressure), and where they resume. */
   queueHigh: number;
   queueLow: number;
-  /** Queued messages kept for an offline persistent session; beyond it new ones are dropped and counted. */
-  maxOfflineQueue: number;
+  /**
+   * Messages (mosquitto's max_queued_messages) and bytes of messages (max_queued_bytes) one session may
+   * hold, queued and in flight. A QoS 1/2 message past either is dropped and counted; a connected
+   * client it was for is disconnected (0x97), keeping its session and what it holds.
+   */
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
+  /**
+   * Bytes of messages all sessions together may hold (mosquitto's memory_limit, for queued messages):
+   * past it, QoS 1/2 messages for offline sessions are dropped and counted. 0: no limit.
+   */
+  memoryLimit: number;
+  /**
+   * Milliseconds a subscriber may keep publishers paused on its full queue without progress (an
+   * acknowledgement, or 4 KB taken from its socket); then it is disconnected (0x97). 0: never.
+   */
+  stallTimeout: number;
   /** Subscriptions one client may hold; more are refused (0x97 in MQTT 5, 0x80 in 3.1.1). */
   maxSubscriptions: number;
   /** Milliseconds a new connection has to send CONNECT. */
@@ -72,7 +87,10 @@ export const DEFAULTS: BrokerOptions = {
   topicAliasMaximum: 64,
   queueHigh: 1000,
   queueLow: 250,
-  maxOfflineQueue: 100000,
+  maxQueuedMessages: 100000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  memoryLimit: 1024 * 1024 * 1024,
+  stallTimeout: 1000,
   maxSubscriptions: 10000,
   connectTimeout: 10000,
   sysInterval: 10,
