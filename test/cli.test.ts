@@ -26,12 +26,37 @@ describe('sparrow command', () => {
     assert.match(run.stdout, /^Usage: sparrow bench/);
   });
 
-  it('an unknown command, a missing command or an unknown option is usage on stderr, exit 2', () => {
-    for (const args of [['frobnicate'], [], ['bench', '--nope']]) {
+  it('-V and help [command] as well', () => {
+    assert.equal(sparrow('-V').stdout.trim(), VERSION);
+    const all = sparrow('help');
+    assert.equal(all.status, 0);
+    assert.match(all.stdout, /\n {2}pub /);
+    const one = sparrow('help', 'sim');
+    assert.equal(one.status, 0);
+    assert.match(one.stdout, /^Usage: sparrow sim/);
+  });
+
+  it('a missing command shows the usage on stderr, exit 2', () => {
+    const run = sparrow();
+    assert.equal(run.status, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^Usage: sparrow/);
+  });
+
+  it('an unknown command or option, a missing value or a stray argument is one line and a hint on stderr, exit 2', () => {
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /^sparrow: unknown command "frobnicate"\nsee sparrow help\n$/],
+      [['help', 'frobnicate'], /^sparrow: unknown command "frobnicate"\nsee sparrow help\n$/],
+      [['bench', '--nope'], /^sparrow bench: unknown option '--nope'\nsee sparrow bench --help\n$/],
+      [['sim', '--rate'], /^sparrow sim: option '--rate <value>' argument missing\nsee sparrow sim --help\n$/],
+      [['sim', '--virtual=yes'], /^sparrow sim: option '--virtual' does not take an argument\nsee sparrow sim --help\n$/],
+      [['broker', 'extra'], /^sparrow broker: unexpected argument "extra"\nsee sparrow broker --help\n$/],
+    ];
+    for (const [args, expected] of cases) {
       const run = sparrow(...args);
       assert.equal(run.status, 2, args.join(' '));
       assert.equal(run.stdout, '');
-      assert.match(run.stderr, /Usage: sparrow/);
+      assert.match(run.stderr, expected);
     }
   });
 });
