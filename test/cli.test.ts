@@ -51,6 +51,13 @@ describe('sparrow command', () => {
       [['sim', '--rate'], /^sparrow sim: option '--rate <value>' argument missing\nsee sparrow sim --help\n$/],
       [['sim', '--virtual=yes'], /^sparrow sim: option '--virtual' does not take an argument\nsee sparrow sim --help\n$/],
       [['broker', 'extra'], /^sparrow broker: unexpected argument "extra"\nsee sparrow broker --help\n$/],
+      // a port that is not there is said at once, not waited for, dropped or bridged idle
+      [['monitor', '/dev/nonexist'], /^sparrow monitor: \/dev\/nonexist: no such port [^\n]*\nsee sparrow monitor --help\n$/],
+      [['ports', '/dev/nonexist'], /^sparrow ports: \/dev\/nonexist: no such port [^\n]*\nsee sparrow ports --help\n$/],
+      [['bridge', '/dev/nonexist', '--broker', 'mqtt://127.0.0.1'], /^sparrow bridge: \/dev\/nonexist: no such port [^\n]*\nsee sparrow bridge --help\n$/],
+      // provision's Wi-Fi password has its own name; the old --password is refused, and not echoed
+      [['provision', '/dev/null', '--wifi', 'lab', '--password', 'hunter2', '--broker', 'mqtt://10.0.0.2'],
+        /^sparrow provision: --password is ambiguous: the Wi-Fi password is --wifi-password, the broker's --mqtt-password\nsee sparrow provision --help\n$/],
     ];
     for (const [args, expected] of cases) {
       const run = sparrow(...args);
