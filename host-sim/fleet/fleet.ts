@@ -4,6 +4,7 @@
 // the boards' queues are empty, and books the outcome in a Ledger for the report.
 import { Broker } from '../../broker/broker';
 import { createLogger } from '../../broker/log';
+import { DEFAULT_PREFIX } from '../../firmware/app/config';
 import type { MqttClient } from '../../firmware/client';
 import type { Platform } from '../../firmware/platform';
 import { AppBoard, deviceId } from './app-board';
@@ -77,7 +78,7 @@ const CHECKER_WAIT = 10000;
 
 export const FLEET_DEFAULTS: FleetOptions = {
   devices: 10, shard: { index: 0, count: 1 }, broker: 'embedded', virtual: false, rate: 1, qos: 1, payloadBytes: 64,
-  faults: noFaults(), duration: 60000, seed: 1, keepalive: 60, queue: 32, prefix: 'sparrow/sim', downRate: 0,
+  faults: noFaults(), duration: 60000, seed: 1, keepalive: 60, queue: 32, prefix: DEFAULT_PREFIX, downRate: 0,
   drain: 120000, ramp: 1000, localAddresses: true, brokerPort: 1883, httpPort: 8080, insecureTls: true, profile: 'full',
   app: false, telemetry: 10,
 };

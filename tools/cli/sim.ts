@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { DEFAULT_PREFIX } from '../../firmware/app/config';
 import { AppRepl, openAppRepl } from '../../host-sim/fleet/app-repl';
 import { FAULTS_HELP, noFaults, parseDuration, parseFaults } from '../../host-sim/platform/faults';
 import { Fleet, FLEET_DEFAULTS, type FleetOptions } from '../../host-sim/fleet/fleet';
@@ -290,8 +291,8 @@ async function waitForBroker(fleet: Fleet, out: NodeJS.WritableStream): Promise<
   if (!fleet.broker && fleet.brokerUrl) out.write(`broker: ${fleet.brokerUrl}${fleet.o.login ? ' as ' + fleet.o.login.username : ''}\n`);
   if (fleet.broker && !fleet.o.virtual) {
     const p = fleet.broker.ports;
-    // the dashboard shows the fleet's topics when told its prefix
-    const dashboard = p.ws ? `http://127.0.0.1:${p.ws}/` + (fleet.o.app ? '?prefix=' + encodeURIComponent(fleet.o.prefix) : '') : '';
+    // the dashboard shows the default prefix's boards; another prefix goes in its URL
+    const dashboard = p.ws ? `http://127.0.0.1:${p.ws}/` + (fleet.o.app && fleet.o.prefix !== DEFAULT_PREFIX ? '?prefix=' + encodeURIComponent(fleet.o.prefix) : '') : '';
     out.write(`embedded broker: mqtt://127.0.0.1:${p.tcp}` + (dashboard ? `, WebSocket on ws://127.0.0.1:${p.ws}/mqtt\ndashboard: ${dashboard}` : '') + '\n');
   }
 }
