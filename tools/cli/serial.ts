@@ -51,12 +51,17 @@ export const SERIAL_COMMANDS: { [name: string]: SerialCommand } = {
     optionHelp: ['  --baud B      baud rate (default 115200)',
       '  --json        one JSON object per telemetry line and event, on stdout',
       '  --log DIR     write each board\'s raw console to DIR/<id>.log',
-      '  Without PORT, boards are found by USB id (see `sparrow ports`) and looked for again as they come and go.'],
+      '  Without PORT, boards are found by USB id (see `sparrow ports`) and looked for again as they come and go.',
+      '  Named ports may appear later (a board plugged in), but at least one must be there at the start.'],
     options: { baud: { type: 'string' }, json: { type: 'boolean' }, log: { type: 'string' } },
     run: (values, ports) => {
       const baud = intOption(values.baud, 115200);
       if (Number.isNaN(baud)) return usageError('--baud must be a whole number');
-      return runMonitor({ ports: existingPorts(ports), baud, json: !!values.json, log: values.log as string | undefined });
+      // boards come and go: a named port may appear later, but one that names no port at all is a typo
+      const missing = ports.filter((p) => !fs.existsSync(p));
+      if (ports.length && missing.length === ports.length) existingPorts(ports);
+      for (const p of missing) console.error(`sparrow monitor: note: ${p} is not there (yet); watching for it`);
+      return runMonitor({ ports, baud, json: !!values.json, log: values.log as string | undefined });
     },
   },
   provision: {
