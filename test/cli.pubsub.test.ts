@@ -10,7 +10,7 @@ import { CLI, runSparrow } from './support/cli';
 import { freePort, startMosquitto, type Mosquitto } from './support/mosquitto';
 import { until } from './support/wait';
 
-interface Proc { out(): string; bytes(): Buffer; err(): string; exit: Promise<number | null> }
+interface Proc { out(): string; bytes(): Buffer; err(): string; exit: Promise<number | null>; kill(): void }
 
 /** A command with stdin fed `input` (or closed), its stdout and stderr collected apart. */
 function run(cmd: string, args: string[], cleanup: Cleanup, input?: string): Proc {
@@ -22,7 +22,7 @@ function run(cmd: string, args: string[], cleanup: Cleanup, input?: string): Pro
   child.stdin!.end(input);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanup.add(() => { if (child.exitCode === null) child.kill(); });
-  return { out: () => Buffer.concat(out).toString('latin1'), bytes: () => Buffer.concat(out), err: () => err, exit };
+  return { out: () => Buffer.concat(out).toString('latin1'), bytes: () => Buffer.concat(out), err: () => err, exit, kill: () => child.kill('SIGINT') };
 }
 
 const sparrow = (args: string[], cleanup: Cleanup, input?: string) => run(process.execPath, [CLI, ...args], cleanup, input);
@@ -98,6 +98,15 @@ describe('sparrow pub / sub beside mosquitto_pub / mosquitto_sub', function () {
     const waited = await runSparrow(['sub', '-p', String(mosquitto.port), '-t', 'nothing/here', '-W', '1'], 10000);
     assert.equal(waited.code, 27);
     assert.match(waited.out, /timed out/);
+  });
+
+  it('SIGINT ends sub cleanly with exit 0, as mosquitto_sub', async () => {
+    const p = String(mosquitto.port);
+    assert.equal(await exited(run('mosquitto_pub', ['-p', p, '-t', 'int/t', '-m', 'here', '-r'], cleanup)), 0);
+    const sub = sparrow(['sub', '-p', p, '-t', 'int/t'], cleanup);
+    await until(() => sub.out() === 'here\n', 'the retained message');
+    sub.kill();
+    assert.equal(await exited(sub), 0, sub.err());
   });
 
   it('bad flags are one line, a hint and exit 2, before any connection', async () => {

@@ -36,6 +36,13 @@ describe('sparrow command', () => {
     assert.match(one.stdout, /^Usage: sparrow sim/);
   });
 
+  it('bridge ends with exit 1 and the reason when a port cannot be opened, instead of running idle', () => {
+    // a file, not a serial port: it exists, but no baud rate can be set on it
+    const run = spawnSync(CLI, ['bridge', '/etc/hostname', '--broker', 'mqtt://127.0.0.1:1', '--status', '0'], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stderr, /^sparrow bridge: cannot open \/etc\/hostname: /m);
+  });
+
   it('a missing command shows the usage on stderr, exit 2', () => {
     const run = sparrow();
     assert.equal(run.status, 2);
