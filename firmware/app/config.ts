@@ -5,6 +5,8 @@ import type { PlatformStorage } from '../platform';
 import { parseBrokerUrl } from '../url';
 
 export const CONFIG_FILE = 'sparrow.json';
+/** The topic prefix of a board left at its default; the simulator's fleets and the dashboard default to it too. */
+export const DEFAULT_PREFIX = 'sparrow';
 
 export interface Config {
   /** Device id: the MQTT client id and the topic level after the prefix. */
@@ -30,7 +32,7 @@ export interface Config {
 const SECRETS = ['wifiPassword', 'password'];
 
 export function defaults(id: string): Config {
-  return { id: id, ssid: '', wifiPassword: '', broker: '', username: '', password: '', interval: 10, telemetry: 10, prefix: 'sparrow', pin: '' };
+  return { id: id, ssid: '', wifiPassword: '', broker: '', username: '', password: '', interval: 10, telemetry: 10, prefix: DEFAULT_PREFIX, pin: '' };
 }
 
 /** Lays `changes` over `config` in place; null (or undefined) puts a setting back to its default. */

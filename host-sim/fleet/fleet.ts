@@ -4,6 +4,7 @@
 // the boards' queues are empty, and books the outcome in a Ledger for the report.
 import { Broker } from '../../broker/broker';
 import { createLogger } from '../../broker/log';
+import { DEFAULT_PREFIX } from '../../firmware/app/config';
 import type { MqttClient } from '../../firmware/client';
 import type { Platform } from '../../firmware/platform';
 import { AppBoard, deviceId } from './app-board';
@@ -52,6 +53,8 @@ export interface FleetOptions {
   brokerPort: number;
   httpPort: number | null;
   insecureTls: boolean;
+  /** User name and password every client of the fleet (boards, checker, feeder) logs in to the broker with. */
+  login?: { username: string; password?: string };
   /** Where a board's console lines go (none: discarded). */
   console?: (id: number, line: string) => void;
   /** The library bundle profile the boards run (with `app`, the firmware image's profile). */
@@ -70,10 +73,12 @@ export interface FleetOptions {
 
 /** Virtual ms between the checks of a virtual run's stop conditions. */
 const VIRTUAL_STEP = 100;
+/** Longest wait for the checker's subscription (the fleet's ms): a broker that does not answer by then is not there. */
+const CHECKER_WAIT = 10000;
 
 export const FLEET_DEFAULTS: FleetOptions = {
   devices: 10, shard: { index: 0, count: 1 }, broker: 'embedded', virtual: false, rate: 1, qos: 1, payloadBytes: 64,
-  faults: noFaults(), duration: 60000, seed: 1, keepalive: 60, queue: 32, prefix: 'sparrow/sim', downRate: 0,
+  faults: noFaults(), duration: 60000, seed: 1, keepalive: 60, queue: 32, prefix: DEFAULT_PREFIX, downRate: 0,
   drain: 120000, ramp: 1000, localAddresses: true, brokerPort: 1883, httpPort: 8080, insecureTls: true, profile: 'full',
   app: false, telemetry: 10,
 };
@@ -122,7 +127,8 @@ export class Fleet {
     const library = loadBundle(process.env.SPARROW_SIM_BUNDLE || bundlePath(this.o.profile));
     // a ws:// broker: every client of the library gets the WebSocket module on its platform, as a board would
     const ws = /^wss?:/.test(this.o.broker) ? loadBundle<WebSocketBundle>(bundlePath(this.o.profile, 'sparrow-ws')) : null;
-    this.bundle = ws ? { ...library, create: (p) => library.create(ws.withWebSocket(p)) } : library;
+    const withWs: SparrowBundle = ws ? { ...library, create: (p) => library.create(ws.withWebSocket(p)) } : library;
+    this.bundle = this.o.login ? withLogin(withWs, this.o.login) : withWs;
     if (this.o.app) {
       if (!(this.o.rate > 0)) throw new Error('--app boards sample every 1/rate seconds: the rate must be above 0');
       this.image = loadBundle<FirmwareImage>(process.env.SPARROW_SIM_FIRMWARE || bundlePath(this.o.profile, 'firmware'));
@@ -214,16 +220,11 @@ export class Fleet {
     await this.startBroker();
     this.started = this.now();
     const checkerId = o.prefix.replace(/\//g, '-') + '-checker-' + o.shard.index;
-    if (o.app) {
-      const checker = new AppChecker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, () => this.now(), checkerId);
-      this.appChecker = checker;
-      this.within(() => checker.start());
-      await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
-    } else {
-      const checker = new Checker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, this.ledger, () => this.stamp(), checkerId);
-      this.checker = checker;
-      this.within(() => checker.start());
-      await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
+    try {
+      await this.startChecker(checkerId);
+    } catch (e) {
+      await this.shutdown();
+      throw e;
     }
     const heapBefore = process.memoryUsage().heapUsed;
     await this.startBoards();
@@ -254,6 +255,29 @@ export class Fleet {
     await this.shutdown();
   }
 
+  /**
+   * The checker subscribes first, so that it sees every reading. A broker that cannot be reached or
+   * refuses it ends the run here, with its reason, in a bounded time (a stop request too: no boards ran).
+   */
+  private async startChecker(clientId: string): Promise<void> {
+    const o = this.o;
+    const checker = o.app
+      ? (this.appChecker = new AppChecker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, () => this.now(), clientId))
+      : (this.checker = new Checker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, this.ledger, () => this.stamp(), clientId));
+    this.within(() => checker.start());
+    let lastClose = '', refused = '';
+    checker.client!.on('close', (reason: string) => { lastClose = reason; });
+    checker.client!.on('error', (e: { message?: string }) => { refused = (e && e.message) || String(e); });
+    const why = () => refused || lastClose || 'no answer';
+    try {
+      await this.until(() => checker.subscribed || !!refused || this.stopRequested, CHECKER_WAIT, 'the checker');
+    } catch {
+      throw new Error(`cannot reach the broker ${this.brokerUrl} within ${CHECKER_WAIT / 1000} s: ${why()}`);
+    }
+    if (refused) throw new Error(`the broker ${this.brokerUrl} refused the checker: ${refused}`);
+    if (!checker.subscribed) throw new Error('stopped before the fleet started: nothing to report');
+  }
+
   /** Every board's queue is empty (app boards: as their status says now). */
   private drained(): boolean {
     if (!this.boards.every((b) => b.queued === 0)) return false;
@@ -281,7 +305,7 @@ export class Fleet {
       const log = o.console ? (line: string) => o.console!(id, line) : () => {};
       const platform = new FaultyPlatform(this.platformFor(id, log));
       if (this.image) {
-        const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix };
+        const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix, ...o.login };
         const files = o.appFiles ? o.appFiles(id) : undefined;
         const board = new AppBoard({ id, image: this.image, platform, config, seed: o.seed, console: log, files });
         this.appBoards.push(board);
@@ -414,4 +438,12 @@ export class Fleet {
     const broker = this.broker;
     if (broker) await this.within(() => broker.close());
   }
+}
+
+/** The bundle with every client it makes logging in with `login` (a broker that wants a password). */
+function withLogin(bundle: SparrowBundle, login: { username: string; password?: string }): SparrowBundle {
+  return { ...bundle, create: (p) => {
+    const factory = bundle.create(p);
+    return { connect: (url, options) => factory.connect(url, { ...options, ...login }) };
+  } };
 }

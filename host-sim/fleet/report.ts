@@ -4,6 +4,8 @@
 import type { Fleet } from './fleet';
 import type { QosTotals } from './ledger';
 
+export type Verdict = 'OK' | 'PENDING' | 'FAILED';
+
 export interface RunReport {
   mode: 'virtual' | 'tcp';
   broker: string;
@@ -15,6 +17,8 @@ export interface RunReport {
   qos: QosTotals[];
   /** Accepted QoS >= 1 readings lost, and QoS 2 readings delivered twice: both must be 0. */
   violations: { lostQos1: number; lostQos2: number; duplicatesQos2: number };
+  /** FAILED (a violation), PENDING (none, but QoS 1/2 readings still queued or in flight at the end: not yet known), or OK. */
+  verdict: Verdict;
   latencyMs: { count: number; p50: number; p90: number; p99: number; max: number; mean: number };
   reconnects: number;
   faults: { cuts: number; halfOpens: number; outages: number };
@@ -27,7 +31,9 @@ export interface RunReport {
 
 /** One --app board: its counters (summed over its boots) and what the checker got from it. */
 export interface AppBoardRow {
+  /** The id the board goes by at the end; `formerIds` the ones it was provisioned away from during the run. */
   id: string;
+  formerIds?: string[];
   sent: number;
   acked: number;
   refused: number;
@@ -74,14 +80,17 @@ export function buildAppReport(fleet: Fleet): AppReport {
   const rows: AppBoardRow[] = [];
   const t = { sent: 0, acked: 0, received: 0, readings: 0, refused: 0, dropped: 0, pending: 0, offlines: 0 };
   for (const b of fleet.appBoards) {
-    const c = b.counters(), r = fleet.appChecker ? fleet.appChecker.record(b.deviceId) : null;
-    const readings = r ? r.readings : 0, births = r ? r.births : 0, answers = r ? r.answers : 0;
+    // the board's counters span every id it went by (a new --id provisioned at its console): so does what the checker got
+    const c = b.counters(), checker = fleet.appChecker, r = checker ? b.ids.map((id) => checker.record(id)) : [];
+    const sum = (k: 'readings' | 'births' | 'answers' | 'offlines') => r.reduce((n, x) => n + x[k], 0);
+    const readings = sum('readings'), births = sum('births'), answers = sum('answers');
     const received = readings + births + answers;
     const row: AppBoardRow = {
       id: b.deviceId, sent: c.sent, acked: c.acked, refused: c.refused, dropped: c.dropped, commands: c.received, pending: b.pending,
-      received, readings, births, answers, offlines: r ? r.offlines : 0, reboots: b.reboots, firmware: b.firmware, status: r ? r.status : null,
+      received, readings, births, answers, offlines: sum('offlines'), reboots: b.reboots, firmware: b.firmware, status: r.length ? r[r.length - 1].status : null,
       missing: Math.max(0, c.acked - received),
     };
+    if (b.ids.length > 1) row.formerIds = b.ids.slice(0, -1);
     rows.push(row);
     t.sent += c.sent; t.acked += c.acked; t.received += received; t.readings += readings; t.refused += c.refused; t.dropped += c.dropped;
     t.pending += row.pending; t.offlines += row.offlines;
@@ -91,6 +100,24 @@ export function buildAppReport(fleet: Fleet): AppReport {
     lossBoards: rows.filter((r) => r.missing > 0).map((r) => r.id),
     flashedBoards: fleet.appBoards.filter((b) => b.flashedBoots > 0).map((b) => b.deviceId),
   };
+}
+
+/** QoS 1/2 readings (with --app: the boards' QoS 1 publishes) still queued or in flight when the run ended. */
+export function pendingAtEnd(r: RunReport): number {
+  return r.app ? r.app.totals.pending : r.qos.reduce((n, q) => n + (q.qos > 0 ? q.pending : 0), 0);
+}
+
+/** A loss or duplicate fails the run; otherwise readings not yet delivered leave it undecided, never OK. */
+export function verdictOf(r: RunReport): Verdict {
+  const v = r.violations;
+  if (v.lostQos1 + v.lostQos2 + v.duplicatesQos2 > 0) return 'FAILED';
+  return pendingAtEnd(r) > 0 ? 'PENDING' : 'OK';
+}
+
+/** The last line of the text report for a run without violations that still had readings pending. */
+function pendingLine(r: RunReport): string {
+  return `PENDING: ${pendingAtEnd(r)} accepted QoS 1/2 readings still queued or in flight when the drain ended: ` +
+    'neither delivered nor lost yet (a longer --drain lets them finish)';
 }
 
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
@@ -114,7 +141,9 @@ export function buildReport(fleet: Fleet, faultsText: string, hostStats: boolean
     faults: { ...fleet.faultCounts },
     received: { checker: fleet.ledger.received, foreign: fleet.ledger.foreign, boards: snap.boardReceived },
     memory: { storeBytesPerBoard: Math.max(256, o.queue * (o.payloadBytes + o.prefix.length + 12)) },
+    verdict: 'OK',
   };
+  report.verdict = verdictOf(report);
   if (!o.virtual || hostStats) {
     report.host = {
       wallSeconds: round(fleet.wallMs / 1000), heapBytesPerBoard: Math.round(fleet.heapPerBoard), rssBytes: process.memoryUsage().rss,
@@ -141,7 +170,9 @@ function appRunReport(fleet: Fleet, faultsText: string, hostStats: boolean): Run
     received: { checker: fleet.appChecker ? fleet.appChecker.received : 0, foreign: 0, boards: app.totals.received },
     memory: { storeBytesPerBoard: 4096 },
     app,
+    verdict: 'OK',
   };
+  report.verdict = verdictOf(report);
   if (!o.virtual || hostStats) {
     report.host = { wallSeconds: round(fleet.wallMs / 1000), heapBytesPerBoard: Math.round(fleet.heapPerBoard), rssBytes: process.memoryUsage().rss };
     if (o.virtual) report.host.speedup = round(fleet.elapsed() / Math.max(1, fleet.wallMs), 1);
@@ -170,7 +201,8 @@ function formatAppReport(r: RunReport, a: AppReport): string {
   if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : '') + `; host heap ${heapText(r.host.heapBytesPerBoard)}`);
   lines.push(a.lossBoards.length
     ? `FAILED: ${a.lossBoards.length} boards with fewer messages received than acknowledged: ${a.lossBoards.slice(0, 10).join(', ')}${a.lossBoards.length > 10 ? ', ...' : ''}`
-    : 'OK: every board\'s acknowledged publishes reached the checker (received >= acked on every board)');
+    : r.verdict === 'PENDING' ? pendingLine(r)
+      : 'OK: every board\'s acknowledged publishes reached the checker (received >= acked on every board)');
   return lines.join('\n');
 }
 
@@ -192,9 +224,8 @@ export function formatReport(r: RunReport): string {
   lines.push(`memory: message store ${r.memory.storeBytesPerBoard} B per board` + (r.host ? `; host heap ${heapText(r.host.heapBytesPerBoard)}, RSS ${(r.host.rssBytes / 2 ** 20).toFixed(0)} MiB` : ''));
   if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : ''));
   const v = r.violations;
-  const bad = v.lostQos1 + v.lostQos2 + v.duplicatesQos2;
-  lines.push(bad ? `FAILED: ${v.lostQos1} QoS 1 and ${v.lostQos2} QoS 2 accepted readings lost, ${v.duplicatesQos2} QoS 2 duplicates`
-    : 'OK: no accepted QoS 1/2 reading lost, no QoS 2 duplicate');
+  lines.push(r.verdict === 'FAILED' ? `FAILED: ${v.lostQos1} QoS 1 and ${v.lostQos2} QoS 2 accepted readings lost, ${v.duplicatesQos2} QoS 2 duplicates`
+    : r.verdict === 'PENDING' ? pendingLine(r) : 'OK: no accepted QoS 1/2 reading lost, none pending, no QoS 2 duplicate');
   return lines.join('\n');
 }
 

@@ -19,6 +19,8 @@ export interface NodePlatformOptions {
   localAddress?: string;
   /** Accept self-signed TLS certificates (test brokers). */
   insecureTls?: boolean;
+  /** More TLS options (a CA to trust, a host name check): `sparrow pub/sub --cafile`. */
+  tls?: tls.ConnectionOptions;
   random?: () => number;
   /** Sees each real socket made, so a test can cut it as a network failure would. */
   onSocket?: (socket: net.Socket) => void;
@@ -49,7 +51,7 @@ export function nodePlatform(options: NodePlatformOptions = {}): Platform {
     connect: (target: ConnectTarget, handlers: SocketHandlers): PlatformSocket => {
       const tcp = net.connect({ host: target.host, port: target.port, localAddress: options.localAddress });
       const socket = target.tls
-        ? tls.connect({ socket: tcp, servername: net.isIP(target.host) ? undefined : target.host, rejectUnauthorized: !options.insecureTls })
+        ? tls.connect({ socket: tcp, servername: net.isIP(target.host) ? undefined : target.host, rejectUnauthorized: !options.insecureTls, ...options.tls })
         : tcp;
       socket.setNoDelay(true);
       if (options.onSocket) options.onSocket(socket);
