@@ -23,7 +23,7 @@ describe('package main (dist/node/sparrow-mqtt.js)', () => {
   it('has MQTT.js\'s connect(url, options): subscribes and gets its own QoS 1 message back', async () => {
     const client = sparrow.connect(m.url, { clientId: 'node-api' });
     const got: string[] = [];
-    client.on('message', (topic: string, payload: Uint8Array) => got.push(topic + '=' + Buffer.from(payload).toString()));
+    client.on('message', (topic: string, payload: Buffer) => got.push(topic + '=' + payload.toString()));
     let acked = false;
     client.subscribe('n/#', { qos: 1 }, () => client.publish('n/x', '42', { qos: 1 }, (e: unknown) => { acked = e === null; }));
     try {
@@ -32,5 +32,51 @@ describe('package main (dist/node/sparrow-mqtt.js)', () => {
     } finally {
       client.end();
     }
+  });
+
+  it('a payload kept from one message still holds its bytes after the next message arrives', async () => {
+    const client = await sparrow.connectAsync(m.url);
+    const kept: Buffer[] = [];
+    client.on('message', (_topic: string, payload: Buffer) => kept.push(payload));
+    try {
+      await client.subscribeAsync('keep/#', { qos: 1 });
+      await client.publishAsync('keep/a', 'first message', { qos: 1 });
+      await client.publishAsync('keep/b', 'SECOND', { qos: 1 });
+      await until(() => kept.length === 2, 'both messages');
+      assert.deepEqual(kept.map((p) => p.toString()), ['first message', 'SECOND']);
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+
+  it('end() without force waits for the QoS 1 message in flight; end(true) fails it with "Connection closed"', async () => {
+    const client = await sparrow.connectAsync(m.url);
+    const results: unknown[] = [];
+    client.publish('wait/a', 'x', { qos: 1 }, (e: Error | null) => results.push(e && e.message));
+    await client.endAsync();
+    const forced = await sparrow.connectAsync(m.url);
+    forced.publish('wait/b', 'y', { qos: 1 }, (e: Error | null) => results.push(e && e.message));
+    await forced.endAsync(true);
+    assert.deepEqual(results, [null, 'Connection closed']);
+  });
+
+  it('refusals are Errors with the reason code: an invalid topic (0x90) and a filter MQTT.js calls invalid', async () => {
+    const client = await sparrow.connectAsync(m.url);
+    try {
+      const e = await client.publishAsync('a/+/b', 'x', { qos: 1 }).then(() => null, (err: unknown) => err);
+      assert.ok(e instanceof Error);
+      assert.equal((e as { code?: number }).code, 0x90);
+      await assert.rejects(client.subscribeAsync('a/#/b'), { message: 'Invalid topic a/#/b' });
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+
+  it('publishing after end() fails in the callback, and connect() refuses a protocol it cannot speak', async () => {
+    const client = await sparrow.connectAsync(m.url);
+    await client.endAsync();
+    await assert.rejects(client.publishAsync('late', 'x'), { message: 'client disconnecting' });
+    assert.throws(() => sparrow.connect('http://127.0.0.1:1'), /unknown protocol "http"/);
+    assert.throws(() => sparrow.connect('mqtt://127.0.0.1', { port: 70000 }), /invalid port: 70000/);
   });
 });
