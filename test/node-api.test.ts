@@ -79,4 +79,27 @@ describe('package main (dist/node/sparrow-mqtt.js)', () => {
     assert.throws(() => sparrow.connect('http://127.0.0.1:1'), /unknown protocol "http"/);
     assert.throws(() => sparrow.connect('mqtt://127.0.0.1', { port: 70000 }), /invalid port: 70000/);
   });
+
+  it('reconnect() while connected drops the link and comes back with its store: a QoS 1 message in flight is still delivered', async () => {
+    const client = await sparrow.connectAsync(m.url, { clientId: 'node-api-reconnect', clean: false });
+    const events: string[] = [];
+    for (const name of ['close', 'offline', 'reconnect', 'connect']) client.on(name, () => events.push(name));
+    const watcher = await sparrow.connectAsync(m.url);
+    const got: string[] = [];
+    watcher.on('message', (_t: string, p: Buffer) => got.push(p.toString()));
+    try {
+      await watcher.subscribeAsync('again/#', { qos: 1 });
+      let result: unknown = 'pending';
+      client.publish('again/x', 'kept', { qos: 1 }, (e: Error | null) => { result = e; });
+      client.reconnect();
+      await until(() => result !== 'pending' && events.includes('connect'), 'the PUBACK after the reconnect');
+      assert.equal(result, null);
+      assert.deepEqual(events, ['close', 'offline', 'reconnect', 'connect']);
+      await until(() => got.length > 0, 'the message');
+      assert.equal(got[0], 'kept');
+    } finally {
+      await client.endAsync(true);
+      await watcher.endAsync(true);
+    }
+  });
 });
