@@ -1,6 +1,7 @@
 // The package's main module, as a Node user gets it: the built dist/node/sparrow-mqtt.js.
 import { strict as assert } from 'assert';
 import * as path from 'path';
+import { startBroker } from './support/broker';
 import { Mosquitto, startMosquitto } from './support/mosquitto';
 import { until } from './support/wait';
 
@@ -76,6 +77,7 @@ describe('package main (dist/node/sparrow-mqtt.js)', () => {
     const client = await sparrow.connectAsync(m.url);
     await client.endAsync();
     await assert.rejects(client.publishAsync('late', 'x'), { message: 'client disconnecting' });
+    assert.match(client.options.clientId, /^sparrow_[0-9a-f]{8}$/, 'a made-up client id is in client.options, as in MQTT.js');
     assert.throws(() => sparrow.connect('http://127.0.0.1:1'), /unknown protocol "http"/);
     assert.throws(() => sparrow.connect('mqtt://127.0.0.1', { port: 70000 }), /invalid port: 70000/);
   });
@@ -100,6 +102,22 @@ describe('package main (dist/node/sparrow-mqtt.js)', () => {
     } finally {
       await client.endAsync(true);
       await watcher.endAsync(true);
+    }
+  });
+
+  it('connect({ protocol: "ws", host, port, path }) speaks MQTT 5 over WebSocket (the reference broker\'s ws listener)', async () => {
+    const tb = await startBroker({ wsPort: 0 });
+    const client = await sparrow.connectAsync({ protocol: 'ws', host: '127.0.0.1', port: tb.broker.ports.ws, path: '/mqtt', protocolVersion: 5 });
+    try {
+      const got: string[] = [];
+      client.on('message', (t: string, p: Buffer) => got.push(t + ' ' + p.toString()));
+      await client.subscribeAsync('ws/#', { qos: 1 });
+      await client.publishAsync('ws/self', 'over ws', { qos: 2 });
+      await until(() => got.length === 1, 'the message over ws');
+      assert.deepEqual(got, ['ws/self over ws']);
+    } finally {
+      await client.endAsync(true);
+      await tb.broker.close();
     }
   });
 });

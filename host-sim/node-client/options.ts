@@ -59,6 +59,8 @@ export function resolveConnect(urlOrOptions?: string | NodeClientOptions, maybeO
   const port = o.port === undefined ? undefined : Number(o.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new Error('invalid port: ' + o.port);
   if (o.clean === false && !o.clientId) throw new Error('Missing clientId for unclean clients'); // as MQTT.js
+  // made up here, not by the firmware client, so that client.options.clientId names it as in MQTT.js
+  o.clientId = o.clientId || 'sparrow_' + Math.random().toString(16).slice(2, 10);
   const authority = (host.indexOf(':') >= 0 ? '[' + host + ']' : host) + (port ? ':' + port : '');
   const path = scheme.charAt(0) === 'w' ? o.path || '/mqtt' : '';
   return { url: scheme + '://' + authority + path, options: o };
