@@ -118,7 +118,9 @@ async function script(lib: Lib, open: Mosquitto, locked: Mosquitto, tag: string)
     t.push(['wrong password', errorFacts(pwError)]);
     const retried = await first(badPw, ['reconnect', 'connect'], 500).then(([name]) => name, () => 'no retry');
     t.push(['wrong password then', retried]);
-    t.push(['endAsync resolves', await pub.endAsync().then(() => 'resolved')]);
+    const endEvents: string[] = [];
+    for (const name of ['close', 'end', 'offline']) pub.on(name, () => endEvents.push(name));
+    t.push(['endAsync resolves', await pub.endAsync().then(() => 'resolved')], ['events of end()', endEvents]);
   } finally {
     for (const c of ends) c.end(true);
   }
@@ -147,6 +149,7 @@ describe('Node API: the same script with MQTT.js and Sparrow against mosquitto',
     assert.deepEqual(expect.get('wrong password'), { isError: true, code: 5 });
     assert.equal(expect.get('wrong password then'), 'no retry');
     assert.equal(expect.get('200 QoS 2 publishes acknowledged'), 200);
+    assert.deepEqual(expect.get('events of end()'), ['close', 'end']);
     assert.deepEqual(ours, theirs);
   });
 });

@@ -189,7 +189,9 @@ export class MqttClient extends EventEmitter {
     this.disconnected = true;
     this.disconnecting = false;
     this.socket = null; // first: what the socket still reports after end() is no news to the user
+    const wasConnected = this.inner.connected;
     this.inner.end();
+    if (wasConnected) this.emit('close'); // as MQTT.js: the link's close, then 'end'
     for (const done of [...this.pending]) done(new Error('Connection closed'));
     this.emit('end');
   }
