@@ -23,7 +23,7 @@ export interface AppBoardOptions {
   image: FirmwareImage;
   platform: FaultyPlatform;
   /** The provisioned config written to sparrow.json before the first boot. */
-  config: { id: string; broker: string; interval: number; telemetry: number; prefix: string; username?: string; password?: string };
+  config: { id: string; broker: string; interval: number; telemetry: number; prefix: string; discovery: string; username?: string; password?: string };
   seed: number;
   /** The object holding the board's Storage files (shared with its REPL console under --pty); a new one when absent. */
   files?: { [name: string]: string };

@@ -67,6 +67,8 @@ export interface FleetOptions {
   app: boolean;
   /** --app: seconds between the boards' telemetry lines (0: event lines only). */
   telemetry: number;
+  /** --app: Home Assistant's discovery prefix the boards announce their sensors under ('' for none). */
+  discovery: string;
   /** --app: the object holding board `id`'s Storage files (shared with its console under --pty). */
   appFiles?: (id: number) => { [name: string]: string } | undefined;
 }
@@ -80,7 +82,7 @@ export const FLEET_DEFAULTS: FleetOptions = {
   devices: 10, shard: { index: 0, count: 1 }, broker: 'embedded', virtual: false, rate: 1, qos: 1, payloadBytes: 64,
   faults: noFaults(), duration: 60000, seed: 1, keepalive: 60, queue: 32, prefix: DEFAULT_PREFIX, downRate: 0,
   drain: 120000, ramp: 1000, localAddresses: true, brokerPort: 1883, httpPort: 8080, insecureTls: true, profile: 'full',
-  app: false, telemetry: 10,
+  app: false, telemetry: 10, discovery: '',
 };
 
 /** One moment of the fleet, for the live display. */
@@ -305,7 +307,7 @@ export class Fleet {
       const log = o.console ? (line: string) => o.console!(id, line) : () => {};
       const platform = new FaultyPlatform(this.platformFor(id, log));
       if (this.image) {
-        const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix, ...o.login };
+        const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix, discovery: o.discovery, ...o.login };
         const files = o.appFiles ? o.appFiles(id) : undefined;
         const board = new AppBoard({ id, image: this.image, platform, config, seed: o.seed, console: log, files });
         this.appBoards.push(board);

@@ -26,6 +26,7 @@ export const SIM_OPTIONS = {
   virtual: { type: 'boolean' },
   app: { type: 'boolean' },
   telemetry: { type: 'string' },
+  discovery: { type: 'string' },
   console: { type: 'boolean' },
   pty: { type: 'string' },
   keepalive: { type: 'string' },
@@ -69,6 +70,8 @@ export const SIM_HELP = [
   '                           telemetry lines on the console; the report compares each board\'s acked counter',
   '                           with what the checker received (--qos, --payload-bytes, --down-rate do not apply)',
   '      --telemetry S        with --app: seconds between the boards\' telemetry lines (default 10, 0 for none)',
+  '      --discovery PREFIX   with --app: boards announce their sensors to Home Assistant under PREFIX (normally',
+  '                           homeassistant): retained configs on PREFIX/sensor/<id>/<sensor>/config (full profile)',
   '      --console            one board (-n 1): its console on stdout, the progress on stderr',
   '      --pty DIR            each board\'s console as a pseudo-terminal DIR/board-<id> (needs socat); with --app',
   '                           it is the board\'s Espruino-like REPL (echo, prompt, DLE lines): `sparrow` is the',
@@ -136,7 +139,7 @@ export function simOptions(v: Values): FleetOptions & { json?: string; pty?: str
   if (o.app) {
     for (const k of ['qos', 'payload-bytes', 'down-rate']) if (s(k)) throw new Error(`--${k} is for the accounting workload; --app boards publish as the firmware does (QoS 1 readings)`);
     if (!(o.rate >= 1 / 86400 && o.rate <= 10)) throw new Error('--app boards sample every 0.1 to 86400 s: --rate from 10/s down to 1/24h');
-  } else if (s('telemetry')) throw new Error('--telemetry is for --app boards');
+  } else if (s('telemetry') || s('discovery')) throw new Error(`--${s('telemetry') ? 'telemetry' : 'discovery'} is for --app boards`);
   if (s('telemetry')) {
     const t = parseFloat(s('telemetry')!);
     if (!/^\d+(\.\d+)?$/.test(s('telemetry')!) || (t !== 0 && (t < 0.1 || t > 86400))) throw new Error('--telemetry wants seconds from 0.1 to 86400, or 0');
@@ -159,6 +162,11 @@ export function simOptions(v: Values): FleetOptions & { json?: string; pty?: str
     o.profile = s('profile');
   }
   if (!o.app && o.rate === 0 && o.downRate === 0) throw new Error('--rate 0 without --down-rate: the boards would have nothing to send or receive');
+  if (s('discovery')) {
+    if (o.profile === 'small') throw new Error('--discovery needs the full profile');
+    if (/[+#]/.test(s('discovery')!) || ('/' + s('discovery') + '/').includes('//')) throw new Error('--discovery wants topic levels (no + #, no empty level)');
+    o.discovery = s('discovery');
+  }
   o.json = s('json');
   if (o.json !== undefined && o.json !== '-') checkWritable(o.json);
   if (o.json === '-' && v.console) throw new Error('--console and --json - both want stdout: give --json a FILE');
