@@ -2,6 +2,7 @@
 // the in-process broker on virtual time and in-memory links (--virtual), or real TCP to the embedded
 // broker or any broker URL. It runs for a duration, then drains (no new readings, no new faults) until
 // the boards' queues are empty, and books the outcome in a Ledger for the report.
+import * as v8 from 'v8';
 import { Broker } from '../../broker/broker';
 import { createLogger } from '../../broker/log';
 import type { MqttClient } from '../../firmware/client';
@@ -17,6 +18,7 @@ import { FaultyPlatform, FaultCounts } from '../platform/faulty';
 import { Ledger } from './ledger';
 import { PERFECT } from '../platform/links';
 import { MemoryNetwork } from '../platform/memory-net';
+import { OsLimitError, osLimitCode } from '../platform/os-limits';
 import { boardSourceAddress } from '../platform/ports';
 import { streamFor } from '../platform/rng';
 import { tcpPlatform } from '../platform/tcp';
@@ -92,6 +94,17 @@ export interface Snapshot {
   draining: boolean;
 }
 
+/** The embedded broker of a real-TCP fleet, on the options' ports, or on free ones when those are taken. */
+export async function startEmbeddedBroker(o: Pick<FleetOptions, 'brokerPort' | 'httpPort'>): Promise<Broker> {
+  const start = (port: number, http: number | null) => Broker.start({ port, host: '127.0.0.1', wsPort: http, sysInterval: 10, logger: createLogger('warn') });
+  try {
+    return await start(o.brokerPort, o.httpPort);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    return start(0, o.httpPort === null ? null : 0); // the usual ports are taken: any free ones
+  }
+}
+
 export class Fleet {
   readonly o: FleetOptions;
   readonly ledger = new Ledger();
@@ -110,6 +123,8 @@ export class Fleet {
   /** Time the run started (virtual ms, or performance.now()). */
   private started = 0;
   private stopRequested = false;
+  /** What ended the run early: an OS limit hit by a socket (the run cannot go on, and must not hang). */
+  private failure: Error | null = null;
   draining = false;
   /** Heap bytes per board, measured after the boards started. */
   heapPerBoard = 0;
@@ -179,13 +194,7 @@ export class Fleet {
       return;
     }
     if (o.broker !== 'embedded') { this.brokerUrl = o.broker; return; }
-    const start = (port: number, http: number | null) => Broker.start({ port, host: '127.0.0.1', wsPort: http, sysInterval: 10, logger: createLogger('warn') });
-    try {
-      this.broker = await start(o.brokerPort, o.httpPort);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-      this.broker = await start(0, o.httpPort === null ? null : 0); // the usual ports are taken: any free ones
-    }
+    this.broker = await startEmbeddedBroker(o);
     this.brokerUrl = 'mqtt://127.0.0.1:' + this.broker.ports.tcp;
   }
 
@@ -201,7 +210,11 @@ export class Fleet {
     const loopback = /^(mqtts?|wss?):\/\/(127\.|localhost)/.test(this.brokerUrl);
     // past ~28k connections from one source address the ephemeral ports run out: use many
     const localAddress = o.localAddresses && loopback && id >= 0 ? boardSourceAddress(id) : undefined;
-    return tcpPlatform({ log, localAddress, insecureTls: o.insecureTls, random });
+    const onSocket = (socket: import('net').Socket) => socket.on('error', (e) => {
+      const code = osLimitCode(e);
+      if (code && !this.failure) this.failure = new OsLimitError(code, `${id < 0 ? 'the checker' : 'board ' + id}, ${this.boards.length + this.appBoards.length} boards started`);
+    });
+    return tcpPlatform({ log, localAddress, insecureTls: o.insecureTls, random, onSocket });
   }
 
   private qosOf(id: number): 0 | 1 | 2 {
@@ -210,6 +223,16 @@ export class Fleet {
 
   /** Runs the whole fleet: broker, checker, boards, the duration, the drain. `tick` runs about every `tickMs` of wall time. */
   async run(tick: (s: Snapshot) => void = () => {}, tickMs = 1000): Promise<void> {
+    try {
+      await this.runAll(tick, tickMs);
+    } catch (e) {
+      // stop every board and the broker, so that a failed run exits instead of reconnecting for ever
+      await this.shutdown().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async runAll(tick: (s: Snapshot) => void, tickMs: number): Promise<void> {
     const o = this.o, wallStart = performance.now();
     await this.startBroker();
     this.started = this.now();
@@ -225,10 +248,11 @@ export class Fleet {
       this.within(() => checker.start());
       await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
     }
-    const heapBefore = process.memoryUsage().heapUsed;
+    // (process.memoryUsage() opens /proc/self/stat: it throws EMFILE when the fleet took every file)
+    const heapBefore = v8.getHeapStatistics().used_heap_size;
     await this.startBoards();
     if (o.downRate > 0) await this.startFeeder();
-    this.heapPerBoard = (process.memoryUsage().heapUsed - heapBefore) / Math.max(1, this.boards.length + this.appBoards.length);
+    this.heapPerBoard = (v8.getHeapStatistics().used_heap_size - heapBefore) / Math.max(1, this.boards.length + this.appBoards.length);
     const end = this.started + o.duration;
     let nextTick = performance.now() + tickMs;
     const doTick = () => {
@@ -306,6 +330,7 @@ export class Fleet {
     // real sockets: a ramp, so the broker's accept queue is not flooded by a SYN storm
     const t0 = performance.now();
     while (started < ids.length && !this.stopRequested) {
+      if (this.failure) throw this.failure;
       const due = Math.min(ids.length, Math.ceil(((performance.now() - t0) / 1000) * o.ramp) + 1);
       while (started < due) startOne(ids[started++]);
       await new Promise((r) => setTimeout(r, 10));
@@ -353,6 +378,7 @@ export class Fleet {
     const deadline = this.now() + limit;
     let yielded = performance.now();
     while (!done()) {
+      if (this.failure) throw this.failure;
       if (this.stopRequested && !this.draining) return;
       if (this.now() >= deadline) throw new Error('timed out waiting for ' + what);
       if (this.clock) {

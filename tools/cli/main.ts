@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'util';
 import { VERSION } from '../../firmware/version';
 import { BROKER_OPTION_HELP, BROKER_OPTIONS, runBroker } from './broker';
 import { SIM_HELP, SIM_OPTIONS, simCommand } from './sim';
+import { mergeCommand } from './sim-merge';
 import { SERIAL_COMMANDS } from './serial';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -40,11 +41,12 @@ const COMMANDS: { [name: string]: Command } = {
     run: optionsOnly('broker', runBroker),
   },
   sim: {
-    args: '[options]',
+    args: '[options] | merge SHARD.json...',
     summary: 'Run a fleet of simulated boards (the flashed bundle) against a broker, with faults; report delivery and latency.',
     optionHelp: SIM_HELP,
     options: SIM_OPTIONS,
-    run: optionsOnly('sim', simCommand),
+    // `sparrow sim merge a.json b.json ...` combines shards' reports; any other argument is a usage error
+    run: (values, positionals) => (positionals[0] === 'merge' ? mergeCommand(positionals.slice(1), values as { [k: string]: string | undefined }) : optionsOnly('sim', simCommand)(values, positionals)),
   },
   ...SERIAL_COMMANDS,
 };

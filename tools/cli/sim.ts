@@ -1,7 +1,6 @@
 // `sparrow sim`: a fleet of simulated boards against the embedded broker or any broker, with faults,
 // live progress, a final report and JSON. SIGINT stops the run early; it still drains and reports.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { AppRepl, openAppRepl } from '../../host-sim/fleet/app-repl';
 import { FAULTS_HELP, parseDuration, parseFaults } from '../../host-sim/platform/faults';
@@ -9,6 +8,9 @@ import { Fleet, FLEET_DEFAULTS, FleetOptions } from '../../host-sim/fleet/fleet'
 import { Progress } from '../../host-sim/fleet/progress';
 import { PtyConsole } from '../../host-sim/fleet/pty-console';
 import { buildReport, formatReport } from '../../host-sim/fleet/report';
+import { resolveShard, shardSize } from '../../host-sim/fleet/shard';
+import { MERGE_HELP, writeJson } from './sim-merge';
+import { serveParent, workersFor, splitCommand, workerSpec } from './sim-workers';
 
 export const SIM_OPTIONS = {
   devices: { type: 'string', short: 'n' },
@@ -20,6 +22,7 @@ export const SIM_OPTIONS = {
   duration: { type: 'string', short: 'd' },
   seed: { type: 'string' },
   shard: { type: 'string' },
+  shards: { type: 'string' },
   json: { type: 'string' },
   virtual: { type: 'boolean' },
   app: { type: 'boolean' },
@@ -52,7 +55,10 @@ export const SIM_HELP = [
   '                           and with --app over real TCP until SIGINT or SIGTERM)',
   '      --seed S             seed of every random choice (default 1): the same seed replays a virtual run exactly',
   '      --shard i/n          run only device ids with id mod n = i (one slice of a fleet split over machines)',
-  '      --json FILE          write the final report as JSON',
+  '      --shards N           with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job\'s pod index) in the environment:',
+  '                           run shard JOB_COMPLETION_INDEX/N (or N from SPARROW_SHARDS); see deploy/',
+  '      --json FILE|-        write the final report as JSON (- : on stdout, the rest on stderr), with latency',
+  '                           histograms, for `sparrow sim merge`',
   '      --virtual            virtual time, in-memory links and the in-process broker: hours of a fleet in minutes',
   '      --app                boards run the firmware image (dist/espruino/firmware.<profile>.js, what flash.sh',
   '                           uploads) as device ids sensor-00000...: status (birth/will) on TOPIC/<id>/status,',
@@ -78,7 +84,10 @@ export const SIM_HELP = [
   '      --host-stats         put wall time and heap in a virtual run\'s JSON too (they vary from run to run)',
   '      --progress-interval T  time between progress updates (default 1s)',
   '      --profile small|full library bundle the boards run (default full)',
+  '  Over real TCP a fleet larger than one process can hold (one open file per board) runs in worker processes',
+  '  on its own, their reports merged; an OS limit hit during a run (EMFILE, EADDRNOTAVAIL...) ends it with exit 1.',
   '  Exit code: 0, or 1 when an accepted QoS 1/2 reading was lost or a QoS 2 reading was delivered twice.',
+  ...MERGE_HELP,
 ];
 
 type Values = { [k: string]: string | boolean | undefined };
@@ -114,11 +123,7 @@ export function simOptions(v: Values): FleetOptions & { json?: string; pty?: str
   // the fleet of `npm start`: real boards run until stopped, as a fleet on a desk would
   else if (v.app && !v.virtual) o.duration = Infinity;
   if (s('seed')) o.seed = whole('seed', s('seed')!);
-  if (s('shard')) {
-    const m = /^(\d+)\/(\d+)$/.exec(s('shard')!);
-    if (!m || +m[2] < 1 || +m[1] >= +m[2]) throw new Error(`--shard wants i/n with 0 <= i < n, not "${s('shard')}"`);
-    o.shard = { index: +m[1], count: +m[2] };
-  }
+  o.shard = resolveShard(s('shard'), s('shards'), process.env);
   o.virtual = !!v.virtual;
   o.app = !!v.app;
   if (o.app) {
@@ -155,6 +160,9 @@ export function simOptions(v: Values): FleetOptions & { json?: string; pty?: str
 
 /** Runs `sparrow sim`; resolves with the exit code. */
 export async function simCommand(values: Values): Promise<number> {
+  // a worker of a split run: the parent's command line, with its sub-shard, broker and report channel
+  const worker = workerSpec();
+  if (worker) values = { ...values, shard: worker.shard.index + '/' + worker.shard.count, shards: undefined, json: undefined, broker: worker.broker || values.broker };
   let o: ReturnType<typeof simOptions>;
   try {
     o = simOptions(values);
@@ -162,6 +170,14 @@ export async function simCommand(values: Values): Promise<number> {
     console.error('sparrow sim: ' + (e as Error).message);
     return 2;
   }
+  let workers = 0;
+  try {
+    if (!o.virtual) workers = workersFor(shardSize(o.shard, o.devices), o.broker === 'embedded', !o.pty && !o.showConsole && !worker);
+  } catch (e) {
+    console.error('sparrow sim: ' + (e as Error).message);
+    return 1;
+  }
+  if (workers) return splitCommand(o, workers);
   const ptys = new Map<number, PtyConsole>();
   const repls = new Map<number, AppRepl>();
   const stdoutConsole = o.showConsole;
@@ -191,7 +207,8 @@ export async function simCommand(values: Values): Promise<number> {
     console.error(`sparrow sim: consoles at ${dir}/board-<id> (${ptys.size + repls.size}${o.app ? ', Espruino-like REPLs' : ''})`);
   }
   // the console has stdout when shown; progress and messages then go to stderr
-  const out = stdoutConsole ? process.stderr : process.stdout;
+  const out = stdoutConsole || o.json === '-' ? process.stderr : process.stdout;
+  const parent = worker ? serveParent(() => fleet.requestStop()) : null;
   // --app readings carry no time stamp: no latency to show
   const progress = new Progress(out, o.app ? null : fleet.ledger.latency);
   const onInt = (signal: NodeJS.Signals) => {
@@ -202,7 +219,7 @@ export async function simCommand(values: Values): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onInt); // `timeout`, a service manager: stop the same way, with the report
   try {
-    const started = fleet.run((s) => progress.update(s), o.interval);
+    const started = fleet.run((s) => (parent ? parent.tick(s, fleet.ledger.latency) : progress.update(s)), o.interval);
     await waitForBroker(fleet, out);
     await started;
   } catch (e) {
@@ -215,8 +232,9 @@ export async function simCommand(values: Values): Promise<number> {
     for (const r of repls.values()) await r.close();
   }
   const report = buildReport(fleet, o.faultsText, o.hostStats);
-  out.write('\n' + formatReport(report) + '\n');
-  if (o.json) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + os.EOL);
+  if (parent) await parent.report(report);
+  else out.write('\n' + formatReport(report) + '\n');
+  if (o.json) writeJson(o.json, report);
   const v = report.violations;
   return v.lostQos1 + v.lostQos2 + v.duplicatesQos2 ? 1 : 0;
 }
