@@ -21,7 +21,7 @@ import { MemoryNetwork } from '../platform/memory-net';
 import { OsLimitError, osLimitCode } from '../platform/os-limits';
 import { boardSourceAddress } from '../platform/ports';
 import { streamFor } from '../platform/rng';
-import { tcpPlatform } from '../platform/tcp';
+import { TcpFleetOptions, TcpPlatform } from '../platform/tcp';
 import { virtualPlatform } from '../platform/virtual';
 
 export interface FleetOptions {
@@ -68,6 +68,19 @@ export interface FleetOptions {
   telemetry: number;
   /** --app: the object holding board `id`'s Storage files (shared with its console under --pty). */
   appFiles?: (id: number) => { [name: string]: string } | undefined;
+}
+
+const noLog = (): void => undefined;
+
+/**
+ * V8 heap in use: what is alive after a full collection when node runs with --expose-gc (the benchmarks
+ * do), else including garbage. (Not process.memoryUsage(): it opens /proc/self/stat, which throws EMFILE
+ * when the fleet holds every file the process may open.)
+ */
+function liveHeap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return v8.getHeapStatistics().used_heap_size;
 }
 
 /** Virtual ms between the checks of a virtual run's stop conditions. */
@@ -130,9 +143,18 @@ export class Fleet {
   heapPerBoard = 0;
   wallMs = 0;
   private feeder: MqttClient | null = null;
+  /** What every board's TCP platform shares: one object and one error hook for the fleet, not one per board. */
+  private readonly tcpShared: TcpFleetOptions;
 
   constructor(options: Partial<FleetOptions>) {
     this.o = { ...FLEET_DEFAULTS, ...options };
+    this.tcpShared = {
+      insecureTls: this.o.insecureTls,
+      onSocketError: (e, board) => {
+        const code = osLimitCode(e);
+        if (code && !this.failure) this.failure = new OsLimitError(code, `${board.id < 0 ? 'the checker' : 'board ' + board.id}, ${this.boards.length + this.appBoards.length} boards started`);
+      },
+    };
     // SPARROW_SIM_BUNDLE runs another build of the library bundle (a saved copy, an older release)
     const library = loadBundle(process.env.SPARROW_SIM_BUNDLE || bundlePath(this.o.profile));
     // a ws:// broker: every client of the library gets the WebSocket module on its platform, as a board would
@@ -210,11 +232,7 @@ export class Fleet {
     const loopback = /^(mqtts?|wss?):\/\/(127\.|localhost)/.test(this.brokerUrl);
     // past ~28k connections from one source address the ephemeral ports run out: use many
     const localAddress = o.localAddresses && loopback && id >= 0 ? boardSourceAddress(id) : undefined;
-    const onSocket = (socket: import('net').Socket) => socket.on('error', (e) => {
-      const code = osLimitCode(e);
-      if (code && !this.failure) this.failure = new OsLimitError(code, `${id < 0 ? 'the checker' : 'board ' + id}, ${this.boards.length + this.appBoards.length} boards started`);
-    });
-    return tcpPlatform({ log, localAddress, insecureTls: o.insecureTls, random, onSocket });
+    return new TcpPlatform(id, localAddress, random, log, this.tcpShared);
   }
 
   private qosOf(id: number): 0 | 1 | 2 {
@@ -248,11 +266,10 @@ export class Fleet {
       this.within(() => checker.start());
       await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
     }
-    // (process.memoryUsage() opens /proc/self/stat: it throws EMFILE when the fleet took every file)
-    const heapBefore = v8.getHeapStatistics().used_heap_size;
+    const heapBefore = liveHeap();
     await this.startBoards();
     if (o.downRate > 0) await this.startFeeder();
-    this.heapPerBoard = (v8.getHeapStatistics().used_heap_size - heapBefore) / Math.max(1, this.boards.length + this.appBoards.length);
+    this.heapPerBoard = (liveHeap() - heapBefore) / Math.max(1, this.boards.length + this.appBoards.length);
     const end = this.started + o.duration;
     let nextTick = performance.now() + tickMs;
     const doTick = () => {
@@ -302,7 +319,7 @@ export class Fleet {
     const faulty = hasFaults(o.faults);
     let started = 0;
     const startOne = (id: number) => {
-      const log = o.console ? (line: string) => o.console!(id, line) : () => {};
+      const log = o.console ? (line: string) => o.console!(id, line) : noLog;
       const platform = new FaultyPlatform(this.platformFor(id, log));
       if (this.image) {
         const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix };
