@@ -11,6 +11,7 @@ import { SUB_HELP, SUB_OPTIONS, runSub } from '../mqtt-cli/sub';
 import { BROKER_OPTION_HELP, BROKER_OPTIONS, runBroker } from './broker';
 import { PASSWD_HELP, PASSWD_OPTIONS, passwdCommand } from './passwd';
 import { SIM_HELP, SIM_OPTIONS, simCommand } from './sim';
+import { mergeCommand } from './sim-merge';
 import { SERIAL_COMMANDS } from './serial';
 import { UsageError } from './usage';
 
@@ -52,11 +53,12 @@ const COMMANDS: { [name: string]: Command } = {
     run: (values, args) => passwdCommand(values as { [k: string]: string | boolean | undefined }, args),
   },
   sim: {
-    args: '[options]',
+    args: '[options] | merge SHARD.json...',
     summary: 'Run a fleet of simulated boards (the flashed bundle) against a broker, with faults; report delivery and latency.',
     optionHelp: SIM_HELP,
     options: SIM_OPTIONS,
-    run: optionsOnly(simCommand),
+    // `sparrow sim merge a.json b.json ...` combines shards' reports; any other argument is a usage error
+    run: (values, positionals) => (positionals[0] === 'merge' ? mergeCommand(positionals.slice(1), values as { [k: string]: string | undefined }) : optionsOnly(simCommand)(values, positionals)),
   },
   pub: {
     args: '-t TOPIC -m MSG [options]',

@@ -1,7 +1,6 @@
 // `sparrow sim`: a fleet of simulated boards against the embedded broker or any broker, with faults,
 // live progress, a final report and JSON. SIGINT stops the run early; it still drains and reports.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_PREFIX } from '../../firmware/app/config';
 import { AppRepl, openAppRepl } from '../../host-sim/fleet/app-repl';
@@ -11,6 +10,9 @@ import { Progress } from '../../host-sim/fleet/progress';
 import { PtyConsole } from '../../host-sim/fleet/pty-console';
 import { buildReport, formatReport } from '../../host-sim/fleet/report';
 import { UsageError } from './usage';
+import { resolveShard, shardSize } from '../../host-sim/fleet/shard';
+import { MERGE_HELP, writeJson } from './sim-merge';
+import { serveParent, workersFor, splitCommand, workerSpec } from './sim-workers';
 
 export const SIM_OPTIONS = {
   devices: { type: 'string', short: 'n' },
@@ -22,6 +24,7 @@ export const SIM_OPTIONS = {
   duration: { type: 'string', short: 'd' },
   seed: { type: 'string' },
   shard: { type: 'string' },
+  shards: { type: 'string' },
   json: { type: 'string' },
   virtual: { type: 'boolean' },
   app: { type: 'boolean' },
@@ -62,7 +65,10 @@ export const SIM_HELP = [
   '                           and with --app over real TCP until SIGINT or SIGTERM)',
   '      --seed S             seed of every random choice (default 1): the same seed replays a virtual run exactly',
   '      --shard i/n          run only device ids with id mod n = i (one slice of a fleet split over machines)',
-  '      --json FILE|-        write the final report as JSON to FILE, or to stdout (the progress then goes to stderr)',
+  '      --shards N           with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job\'s pod index) in the environment:',
+  '                           run shard JOB_COMPLETION_INDEX/N (or N from SPARROW_SHARDS); see deploy/',
+  '      --json FILE|-        write the final report as JSON (- : on stdout, the rest on stderr), with latency',
+  '                           histograms, for `sparrow sim merge`',
   '      --virtual            virtual time, in-memory links and the in-process broker: hours of a fleet in minutes',
   '      --app                boards run the firmware image (dist/espruino/firmware.<profile>.js, what flash.sh',
   '                           uploads) as device ids sensor-00000...: status (birth/will) on TOPIC/<id>/status,',
@@ -90,8 +96,11 @@ export const SIM_HELP = [
   '      --host-stats         put wall time and heap in a virtual run\'s JSON too (they vary from run to run)',
   '      --progress-interval T  time between progress updates (default 1s)',
   '      --profile small|full library bundle the boards run (default full)',
+  '      Over real TCP a fleet larger than one process can hold (one open file per board) runs in worker processes',
+  '      on its own, their reports merged; an OS limit hit during a run (EMFILE, EADDRNOTAVAIL...) ends it with exit 1.',
   '  Exit code: 0; 1 when an accepted QoS 1/2 reading was lost or is still pending at the end, a QoS 2 reading',
   '  was delivered twice, or the broker cannot be reached (said within 10 s); 2 bad usage.',
+  ...MERGE_HELP,
 ];
 
 type Values = { [k: string]: string | boolean | undefined };
@@ -129,11 +138,7 @@ export function simOptions(v: Values): FleetOptions & { json?: string; pty?: str
   // the fleet of `npm start`: real boards run until stopped, as a fleet on a desk would
   else if (v.app && !v.virtual) o.duration = Infinity;
   if (s('seed')) o.seed = whole('seed', s('seed')!);
-  if (s('shard')) {
-    const m = /^(\d+)\/(\d+)$/.exec(s('shard')!);
-    if (!m || +m[2] < 1 || +m[1] >= +m[2]) throw new Error(`--shard wants i/n with 0 <= i < n, not "${s('shard')}"`);
-    o.shard = { index: +m[1], count: +m[2] };
-  }
+  o.shard = resolveShard(s('shard'), s('shards'), process.env);
   o.virtual = !!v.virtual;
   o.app = !!v.app;
   if (o.app) {
@@ -226,12 +231,23 @@ function checkWritable(file: string): void {
 
 /** Runs `sparrow sim`; resolves with the exit code (throws a UsageError for bad flags). */
 export async function simCommand(values: Values): Promise<number> {
+  // a worker of a split run: the parent's command line, with its sub-shard, broker and report channel
+  const worker = workerSpec();
+  if (worker) values = { ...values, shard: worker.shard.index + '/' + worker.shard.count, shards: undefined, json: undefined, broker: worker.broker || values.broker };
   let o: ReturnType<typeof simOptions>;
   try {
     o = simOptions(values);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  let workers = 0;
+  try {
+    if (!o.virtual) workers = workersFor(shardSize(o.shard, o.devices), o.broker === 'embedded', !o.pty && !o.showConsole && !worker);
+  } catch (e) {
+    console.error('sparrow sim: ' + (e as Error).message);
+    return 1;
+  }
+  if (workers) return splitCommand(o, workers);
   const ptys = new Map<number, PtyConsole>();
   const repls = new Map<number, AppRepl>();
   const stdoutConsole = o.showConsole;
@@ -262,6 +278,7 @@ export async function simCommand(values: Values): Promise<number> {
   }
   // the console, or the JSON report, has stdout when asked for; progress and messages then go to stderr
   const out = stdoutConsole || o.json === '-' ? process.stderr : process.stdout;
+  const parent = worker ? serveParent(() => fleet.requestStop()) : null;
   // --app readings carry no time stamp: no latency to show
   const progress = new Progress(out, o.app ? null : fleet.ledger.latency);
   const onInt = (signal: NodeJS.Signals) => {
@@ -272,7 +289,7 @@ export async function simCommand(values: Values): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onInt); // `timeout`, a service manager: stop the same way, with the report
   try {
-    const started = fleet.run((s) => progress.update(s), o.interval);
+    const started = fleet.run((s) => (parent ? parent.tick(s, fleet.ledger.latency) : progress.update(s)), o.interval);
     await waitForBroker(fleet, out);
     await started;
   } catch (e) {
@@ -285,10 +302,9 @@ export async function simCommand(values: Values): Promise<number> {
     for (const r of repls.values()) await r.close();
   }
   const report = buildReport(fleet, o.faultsText, o.hostStats);
-  out.write('\n' + formatReport(report) + '\n');
-  const json = JSON.stringify(report, null, 2) + os.EOL;
-  if (o.json === '-') process.stdout.write(json);
-  else if (o.json) fs.writeFileSync(o.json, json);
+  if (parent) await parent.report(report);
+  else out.write('\n' + formatReport(report) + '\n');
+  if (o.json) writeJson(o.json, report);
   return report.verdict === 'OK' ? 0 : 1;
 }
 
