@@ -58,7 +58,8 @@ export function configError(config: Config): string {
   // MQTT 3.1.1 forbids a password without a user name [MQTT-3.1.2-22]; brokers close the connection
   if (config.password && !config.username) return 'password: needs a username';
   if (!config.id || hasAny(config.id, '/+#')) return 'id: must be one topic level (no / + #)';
-  if (hasAny(config.prefix, '+#') || ('/' + config.prefix + '/').indexOf('//') >= 0) return 'prefix: must be topic levels (no + #, no empty level)';
+  // not indexOf('//'): Espruino 2v29 finds a longer needle whose start matches the end ("/a/".indexOf("//") is 2)
+  if (hasAny(config.prefix, '+#') || config.prefix.split('/').indexOf('') >= 0) return 'prefix: must be topic levels (no + #, no empty level)';
   return secondsError('interval', config.interval) || (config.telemetry ? secondsError('telemetry', config.telemetry) : '');
 }
 
