@@ -15,7 +15,8 @@ export interface Espruino {
   lines: string[];
   /**
    * The JSON of the next `@<tag> ` line not yet taken, waiting for it up to `ms`; rejects with the
-   * interpreter's last lines when it exits or the time is up. An `@error` line rejects at once.
+   * interpreter's last lines when it exits or the time is up. An `@error` line, an uncaught exception or
+   * an interpreter error (out of memory: LOW_MEMORY, MEMORY) rejects at once.
    */
   next(tag: string, ms: number): Promise<any>;
   /** Resolves when the interpreter has exited (by itself, with quit(), or killed). */
@@ -63,12 +64,14 @@ export function startEspruino(bin: string, cwd: string, script?: string): Esprui
   });
   child.stderr!.resume();
   const exited = new Promise<void>((resolve) => child.on('exit', () => { done = true; if (waiting) waiting(); resolve(); }));
-  const tail = () => lines.slice(-12).join('\n');
+  // the interpreter echoes a failing line of code whole, with a caret under it: those are left out
+  const tail = () => lines.map((l) => l.trim()).filter((l) => l && l !== '^' && l.length < 300).slice(-10).join('\n');
 
   function find(tag: string): { index: number; json: any; error?: string } | null {
     for (let i = taken[tag] || 0; i < lines.length; i++) {
       const at = lines[i].indexOf('@' + tag + ' '), err = lines[i].indexOf('@error ');
       if (err >= 0 && i >= (taken.error || 0)) return { index: i, json: null, error: lines[i].slice(err + 7) };
+      if (/^(Uncaught |New interpreter error: )/.test(lines[i].trim()) && i >= (taken.error || 0)) return { index: i, json: null, error: lines[i].trim() + '\n' + tail() };
       if (at >= 0) return { index: i, json: JSON.parse(lines[i].slice(at + tag.length + 2)) };
     }
     return null;
