@@ -210,7 +210,7 @@ function report(libs: Library[], results: { [label: string]: { ram: RunResult[];
   return [
     `Espruino ${version}, Linux build \`${path.basename(bin)}\` (${path.basename(bin).replace(/\D/g, '') || '?'} JsVars); mosquitto ${mosquittoVersion() || '?'} on loopback. ` +
     `Each cell is the median of ${runs} runs, each in a fresh interpreter, then (min–max)` + (peer ? ` and ×, Sparrow's median over ${peer.label}'s` : '') + '. ' +
-    `Machine ${load}: the µs figures are only as steady as the machine (JsVars do not depend on it), and the ratios, measured in turns, are the figures to read.`,
+    `Machine ${load}: the µs figures are only as steady as the machine (JsVars do not depend on it)` + (peer ? ', and the ratios, measured in turns, are the figures to read.' : '.'),
     '',
     markdownTable(['', ...libs.map((l) => l.label)], rows, ['left', ...libs.map(() => 'right' as const)]),
     '',
