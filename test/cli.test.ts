@@ -73,4 +73,19 @@ describe('sparrow command', () => {
       assert.match(run.stderr, expected);
     }
   });
+
+  it('bench board without an interpreter, or with a bad --espruino or --peer path: one line, exit 2, before any work', () => {
+    const env = { ...process.env, ESPRUINO_BIN: '' };
+    const cases: Array<[string[], RegExp]> = [
+      [['bench', 'board'], /^the board suite needs the interpreter: --espruino PATH or ESPRUINO_BIN\n$/],
+      [['bench', 'board', '--espruino', '/nonexistent/espruino'], /^--espruino \/ ESPRUINO_BIN: \/nonexistent\/espruino: not an executable file\n$/],
+      [['bench', 'board', '--espruino', process.execPath, '--peer', '/nonexistent/MQTT.js'], /^--peer: \/nonexistent\/MQTT.js: no such file\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const run = spawnSync(CLI, args, { encoding: 'utf8', env });
+      assert.equal(run.status, 2, args.join(' '));
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, message);
+    }
+  });
 });

@@ -71,7 +71,8 @@ export function configError(config: Config): string {
 
 /** Whether `s` is one or more topic levels, without wildcards or an empty level. */
 function topicLevels(s: string): boolean {
-  return !hasAny(s, '+#') && ('/' + s + '/').indexOf('//') < 0;
+  // not indexOf('//'): Espruino 2v29 finds a longer needle whose start matches the end ("/a/".indexOf("//") is 2)
+  return !hasAny(s, '+#') && s.split('/').indexOf('') < 0;
 }
 
 /** The characters Home Assistant allows in a discovery topic's node id. */

@@ -4,7 +4,7 @@
 // the library bundles carry this one instead, which is about a fifth of its size. Both are held to the
 // same vectors and to each other by test/codec.client.test.ts; the checks this decoder leaves out, to
 // save the board's bytes, are its BOARD_SKIPS: reason codes not allowed in their packet (a table of
-// them would cost 193 B), never-zero properties that are 0 (38 B), topic checks (the session's), AUTH
+// them would cost 468 B), never-zero properties that are 0 (38 B), topic checks (the session's), AUTH
 // (refused by the session), and user property keys named like Object.prototype members (Espruino has no
 // prototype-less objects).
 //

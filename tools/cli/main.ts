@@ -31,12 +31,14 @@ interface Command {
 const COMMANDS: { [name: string]: Command } = {
   bench: {
     args: '[suite...]',
-    summary: 'Run the benchmarks, all or the named suites (e.g. `sparrow bench codec`, `sparrow bench wire`), in dist/node/bench.js.',
-    optionHelp: ['  --runs N      runs per table cell, each in a fresh process (default 5, at least 3)',
-      '  --write FILE  also replace the suites\' sections of a markdown report (docs/benchmarks.md)',
-      '  --quick       3 runs and shorter windows, for a quick look'],
-    options: { runs: { type: 'string' }, write: { type: 'string' }, quick: { type: 'boolean' } },
-    run: (values, suites) => runScript('bench.js', suites.concat(forward(values, ['runs', 'write']), values.quick ? ['--quick'] : [])),
+    summary: 'Run the benchmarks, all or the named suites (e.g. `sparrow bench codec`, `sparrow bench board`), in dist/node/bench.js.',
+    optionHelp: ['  --runs N         runs per table cell, each in a fresh process (default 5, at least 3)',
+      '  --write FILE     also replace the suites\' sections of a markdown report (docs/benchmarks.md)',
+      '  --quick          3 runs and shorter windows, for a quick look',
+      '  --espruino PATH  the Espruino interpreter (a Linux build) for the board suite; or ESPRUINO_BIN',
+      '  --peer PATH      board suite: a library to measure beside Sparrow\'s (Espruino\'s MQTT module, minified)'],
+    options: { runs: { type: 'string' }, write: { type: 'string' }, quick: { type: 'boolean' }, espruino: { type: 'string' }, peer: { type: 'string' } },
+    run: (values, suites) => runScript('bench.js', suites.concat(forward(values, ['runs', 'write', 'espruino', 'peer']), values.quick ? ['--quick'] : [])),
   },
   broker: {
     args: '[options]',
