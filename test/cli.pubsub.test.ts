@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Cleanup, selfSignedCert, startBroker } from './support/broker';
-import { CLI, runSparrow } from './support/cli';
+import { CLI, runSparrow, startSparrow } from './support/cli';
 import { freePort, startMosquitto, type Mosquitto } from './support/mosquitto';
 import { until } from './support/wait';
 
@@ -129,6 +129,22 @@ describe('sparrow pub / sub against the reference broker', function () {
   this.timeout(30000);
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
+
+  it('`sparrow broker` as a process: sparrow sub and mosquitto_sub print the same for sparrow pub and mosquitto_pub', async () => {
+    const broker = startSparrow(['broker', '-p', '0', '--ws-port', 'off', '--log-level', 'warn'], cleanup);
+    await until(() => /listening tcp \d+/.test(broker.out()), 'the broker listening');
+    const p = /listening tcp (\d+)/.exec(broker.out())![1];
+    assert.equal(await exited(run('mosquitto_pub', ['-p', p, '-t', 'sb/0', '-m', 'ready', '-r', '-q', '1'], cleanup)), 0);
+    const ours = sparrow(['sub', '-p', p, '-t', 'sb/#', '-v', '-C', '3', '-q', '1'], cleanup);
+    const theirs = run('mosquitto_sub', ['-p', p, '-t', 'sb/#', '-v', '-C', '3', '-q', '1'], cleanup);
+    await until(() => ours.out() === 'sb/0 ready\n' && theirs.out() === 'sb/0 ready\n', 'both subscribed');
+    assert.equal(await exited(sparrow(['pub', '-p', p, '-t', 'sb/1', '-m', 'from sparrow', '-q', '2', '-V', '5'], cleanup)), 0);
+    assert.equal(await exited(run('mosquitto_pub', ['-p', p, '-t', 'sb/2', '-m', 'from mosquitto', '-q', '1'], cleanup)), 0);
+    assert.equal(await exited(ours), 0);
+    assert.equal(await exited(theirs), 0);
+    assert.equal(ours.out(), 'sb/0 ready\nsb/1 from sparrow\nsb/2 from mosquitto\n');
+    assert.equal(theirs.out(), ours.out());
+  });
 
   it('-u/-P log in; a wrong password is refused with the broker\'s reason and exit 1, as mosquitto_pub', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-passwd-'));

@@ -65,13 +65,16 @@ describe('sim --app: boards running the firmware image', function () {
     const console: string[] = [];
     fleet.o.console = (_id, line) => console.push(line);
     const running = fleet.run();
-    // once the board is connected, send it a command through the broker (bounded wait, no fixed sleep)
+    // once the board has subscribed to its commands (its SUBACK comes after the 'connected' line), send
+    // it one through the broker (bounded wait, no fixed sleep)
+    const cmd = fleet.o.prefix + '/' + deviceId(0) + '/cmd';
+    const subscribed = () => !!fleet.broker && !!fleet.broker.sessions.get(deviceId(0))?.subs.has(cmd);
     const deadline = Date.now() + 10000;
-    while (!(fleet.appBoards.length && fleet.appBoards[0].state === 'connected')) {
+    while (!(fleet.appBoards.length && fleet.appBoards[0].state === 'connected' && subscribed())) {
       if (Date.now() > deadline) throw new Error('the board did not connect');
       await new Promise((r) => setTimeout(r, 10));
     }
-    fleet.broker!.publish({ topic: fleet.o.prefix + '/' + deviceId(0) + '/cmd', payload: Buffer.from('ping hello'), qos: 1, retain: false, expiresAt: 0, origin: 'test' }, null);
+    fleet.broker!.publish({ topic: cmd, payload: Buffer.from('ping hello'), qos: 1, retain: false, expiresAt: 0, origin: 'test' }, null);
     await running;
     const app = buildReport(fleet, '', false).app!;
     const b = app.boards[0];

@@ -100,4 +100,13 @@ describe('sparrow sim: inputs, an unreachable broker, the verdict, a login', fun
     assert.match(wrong.out, /refused the checker: connection refused/);
     assert.ok(Date.now() - started < 5000, 'a refusal is final: no 10 s wait');
   });
+
+  it('a broker whose ACL refuses the checker\'s subscription: the run ends at once and says so, not FAILED later', async () => {
+    fs.writeFileSync(path.join(dir, 'acl'), 'topic write sparrow/#\n');
+    const b = await startBroker({ acl: path.join(dir, 'acl') });
+    cleanup.add(() => b.broker.close());
+    const r = await runSparrow(['sim', '--app', '-n', '1', '-d', '2s', '--broker', b.url], 30000);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /the fleet cannot be checked at mqtt:\/\/127\.0\.0\.1:\d+: the broker refused the subscription to sparrow\/\+\/\+/);
+  });
 });

@@ -7,6 +7,7 @@
 import type { MqttClient } from '../../firmware/client';
 import type { Platform } from '../../firmware/platform';
 import type { SparrowBundle } from '../bundle';
+import { subscribeRefusal } from './checker';
 
 export interface AppRecord {
   /** Readings (`temperature`, `analog`, any level but status, cmd, pong, stats). */
@@ -28,6 +29,8 @@ export interface AppRecord {
 export class AppChecker {
   client: MqttClient | null = null;
   subscribed = false;
+  /** Set when the subscription failed or was refused: the fleet cannot be checked. */
+  refusal = '';
   readonly records = new Map<string, AppRecord>();
   /** Readings received in all (for the progress line). */
   readings = 0;
@@ -74,8 +77,9 @@ export class AppChecker {
       r.readings++;
       this.readings++;
     });
-    client.subscribe(this.prefix + '/+/+', { qos: 2 }, (err) => {
-      if (err) { this.platform.log('checker: subscribe failed: ' + (err as { message: string }).message); return; }
+    client.subscribe(this.prefix + '/+/+', { qos: 2 }, (err, granted) => {
+      this.refusal = subscribeRefusal(this.prefix + '/+/+', err, granted);
+      if (this.refusal) { this.platform.log('checker: ' + this.refusal); return; }
       this.subscribed = true;
     });
   }

@@ -7,9 +7,18 @@ import type { Platform } from '../../firmware/platform';
 import type { SparrowBundle } from '../bundle';
 import type { Ledger } from './ledger';
 
+/** Why a checker's subscription failed or was refused (a SUBACK 0x80 or above), or '' when it was granted. */
+export function subscribeRefusal(filter: string, err: { message: string } | null, granted: unknown): string {
+  if (err) return 'subscribe failed: ' + err.message;
+  const g = (granted as Array<{ qos: number }> | undefined) || [];
+  return g.length && g[0].qos >= 128 ? 'the broker refused the subscription to ' + filter : '';
+}
+
 export class Checker {
   client: MqttClient | null = null;
   subscribed = false;
+  /** Set when the subscription failed or was refused: the fleet cannot be checked. */
+  refusal = '';
   private readyWaiters: (() => void)[] = [];
 
   constructor(
@@ -29,8 +38,9 @@ export class Checker {
       const id = parseInt((topic as string).slice(prefixLength), 10);
       this.book(id, payload as Uint8Array | string);
     });
-    client.subscribe(this.prefix + '/+', { qos: 2 }, (err) => {
-      if (err) { this.platform.log('checker: subscribe failed: ' + (err as { message: string }).message); return; }
+    client.subscribe(this.prefix + '/+', { qos: 2 }, (err, granted) => {
+      this.refusal = subscribeRefusal(this.prefix + '/+', err, granted);
+      if (this.refusal) { this.platform.log('checker: ' + this.refusal); return; }
       this.subscribed = true;
       const w = this.readyWaiters;
       this.readyWaiters = [];

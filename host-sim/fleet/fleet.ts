@@ -313,11 +313,12 @@ export class Fleet {
     checker.client!.on('error', (e: { message?: string }) => { refused = (e && e.message) || String(e); });
     const why = () => refused || lastClose || 'no answer';
     try {
-      await this.until(() => checker.subscribed || !!refused || this.stopRequested, CHECKER_WAIT, 'the checker');
+      await this.until(() => checker.subscribed || !!refused || !!checker.refusal || this.stopRequested, CHECKER_WAIT, 'the checker');
     } catch {
       throw new Error(`cannot reach the broker ${this.brokerUrl} within ${CHECKER_WAIT / 1000} s: ${why()}`);
     }
     if (refused) throw new Error(`the broker ${this.brokerUrl} refused the checker: ${refused}`);
+    if (checker.refusal) throw new Error(`the fleet cannot be checked at ${this.brokerUrl}: ${checker.refusal}`);
     if (!checker.subscribed) throw new Error('stopped before the fleet started: nothing to report');
   }
 

@@ -125,7 +125,7 @@ function helpOption(cmd: Command): Options {
 }
 
 function commandUsage(name: string, cmd: Command): string {
-  const help = helpOption(cmd).help.short ? '  -h, --help    this help' : '      --help          this help';
+  const help = helpOption(cmd).help.short ? '  -h, --help    this help' : '      --help                this help';
   return [`Usage: sparrow ${name} ${cmd.args}`, '', cmd.summary, '', 'Options:', help, ...(cmd.optionHelp || [])].join('\n');
 }
 

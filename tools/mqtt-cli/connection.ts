@@ -19,7 +19,7 @@ export const CONNECTION_OPTIONS = {
   pw: { type: 'string', short: 'P' },
   id: { type: 'string', short: 'i' },
   keepalive: { type: 'string', short: 'k' },
-  'no-clean': { type: 'boolean', short: 'c' },
+  'disable-clean-session': { type: 'boolean', short: 'c' },
   'protocol-version': { type: 'string', short: 'V' },
   qos: { type: 'string', short: 'q' },
   cafile: { type: 'string' },
@@ -28,19 +28,20 @@ export const CONNECTION_OPTIONS = {
 } as const;
 
 export const CONNECTION_HELP = [
-  '  -h HOST             broker host (default localhost)',
-  '  -p PORT             broker port (default 1883, 8883 with --cafile)',
-  '  -L URL              broker and topic as one URL: mqtt[s]://[user[:password]@]host[:port]/topic',
-  '                      (also ws[s]://host[:port]/path, the topic then comes from -t)',
-  '  -u USER, -P PASS    user name and password for the broker',
-  '  -i ID               client id (default sparrow_<command>_<pid>)',
-  '  -k S                keepalive in seconds (default 60)',
-  '  -c                  persistent session (clean session off)',
-  '  -V 5|311            MQTT version: 5, 311 (also mqttv5, mqttv311; default 311)',
-  '  -q 0|1|2            QoS (default 0)',
-  '      --cafile FILE   trust this CA certificate (PEM) and connect with TLS (mqtts)',
-  '      --insecure      with TLS, do not check that the certificate names the host',
-  '      --quiet         print no error messages (the exit code still tells)',
+  '  -h, --host HOST           broker host (default localhost)',
+  '  -p, --port PORT           broker port (default 1883, 8883 with --cafile)',
+  '  -L, --url URL             broker and topic as one URL: mqtt[s]://[user[:password]@]host[:port]/topic',
+  '                            (also ws[s]://host[:port]/path, the topic then comes from -t)',
+  '  -u, --username USER       user name for the broker',
+  '  -P, --pw PASS             its password',
+  '  -i, --id ID               client id (default sparrow_<command>_<pid>)',
+  '  -k, --keepalive S         keepalive in seconds (default 60)',
+  '  -c, --disable-clean-session   persistent session',
+  '  -V, --protocol-version V  MQTT version: 5 or 311 (also mqttv5, mqttv311; default 311)',
+  '  -q, --qos 0|1|2           QoS (default 0)',
+  '      --cafile FILE         trust this CA certificate (PEM) and connect with TLS (mqtts)',
+  '      --insecure            with TLS, do not check that the certificate names the host',
+  '      --quiet               print no error messages (the exit code still tells)',
 ];
 
 /** Where and how to connect, read from the flags; `topic` is the one a -L mqtt:// URL carried. */
@@ -121,7 +122,7 @@ export function connectionFrom(values: Values, command: string): Connection {
   const qos = wholeFlag('-q', str(values, 'qos') || '0', 0, 2) as 0 | 1 | 2;
   const options: ClientOptions = {
     clientId: str(values, 'id') || `sparrow_${command}_${process.pid}`,
-    protocolVersion, clean: !values['no-clean'],
+    protocolVersion, clean: !values['disable-clean-session'],
     keepalive: wholeFlag('-k', str(values, 'keepalive') || '60', 0, 65535),
     // one attempt: a command line tool says why it could not connect rather than retrying for ever
     reconnectPeriod: 0,

@@ -19,13 +19,13 @@ export const PUB_OPTIONS = {
 } as const;
 
 export const PUB_HELP = [
-  '  -t TOPIC            topic to publish to',
-  '  -m MSG              the message',
-  '  -f FILE             the file\'s contents as the message',
-  '  -n                  a null (zero length) message: with -r, clears the topic\'s retained message',
-  '  -l                  one message per line of stdin, sent as lines arrive',
-  '  -s                  all of stdin as one message',
-  '  -r                  retain the message',
+  '  -t, --topic TOPIC         topic to publish to',
+  '  -m, --message MSG         the message',
+  '  -f, --file FILE           the file\'s contents as the message',
+  '  -n, --null-message        a zero length message: with -r, clears the topic\'s retained message',
+  '  -l, --stdin-line          one message per line of stdin, sent as lines arrive',
+  '  -s, --stdin-file          all of stdin as one message',
+  '  -r, --retain              retain the message',
   ...CONNECTION_HELP,
   '  A fleet board takes commands this way: sparrow pub -t sparrow/<id>/cmd -m ping (also interval S, stats,',
   '  reboot; see docs/telemetry.md), and answers on sparrow/<id>/pong, .../stats (sparrow sub -t \'sparrow/<id>/#\' -v).',

@@ -18,14 +18,14 @@ export const SUB_OPTIONS = {
 } as const;
 
 export const SUB_HELP = [
-  '  -t FILTER           topic filter to subscribe to (wildcards + and #); repeat for more',
-  '  -T FILTER           do not print messages on topics matching this filter; repeat for more',
-  '  -v                  print the topic before each payload ("topic payload")',
-  '  -C N                exit after N messages',
-  '  -W S                exit after S seconds (exit code 27, as mosquitto_sub) unless -C is reached first',
-  '  -R                  do not print retained (stale) messages',
-  '  -N                  no newline after each payload',
-  '  -E                  exit once the broker has granted the subscriptions',
+  '  -t, --topic FILTER        topic filter to subscribe to (wildcards + and #); repeat for more',
+  '  -T, --filter-out FILTER   do not print messages on topics matching this filter; repeat for more',
+  '  -v, --verbose             print the topic before each payload ("topic payload")',
+  '  -C, --count N             exit after N messages',
+  '  -W, --timeout S           exit after S seconds (exit code 27, as mosquitto_sub) unless -C is reached first',
+  '  -R, --no-retained         do not print retained (stale) messages',
+  '  -N, --no-newline          no newline after each payload',
+  '  -E, --exit-subscribed     exit once the broker has granted the subscriptions',
   ...CONNECTION_HELP,
   '  Exit code: 0, 1 when the broker cannot be reached, refuses us or every subscription, or drops us;',
   '  27 when -W ran out; 2 bad usage.',
