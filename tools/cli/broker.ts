@@ -12,6 +12,7 @@ export const BROKER_OPTIONS = {
   host: { type: 'string' },
   'ws-port': { type: 'string' },
   'ws-path': { type: 'string' },
+  'ws-subprotocol-optional': { type: 'boolean' },
   'tls-port': { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -46,6 +47,7 @@ Options:
       --host ADDR            address to listen on (default ${DEFAULTS.host})
       --ws-port N            HTTP port: MQTT over WebSocket and the dashboard at / (default ${CLI_WS_PORT}; "off" disables)
       --ws-path PATH         WebSocket path (default ${DEFAULTS.wsPath})
+      --ws-subprotocol-optional  accept WebSocket clients that do not offer the "mqtt" subprotocol
       --tls-port N           MQTT over TLS on this port (needs --cert and --key; usual 8883)
       --cert FILE            TLS certificate (PEM)
       --key FILE             TLS private key (PEM)
@@ -79,7 +81,9 @@ const STRINGS: [string, keyof BrokerOptions][] = [
   ['host', 'host'], ['ws-path', 'wsPath'], ['cert', 'cert'], ['key', 'key'], ['data-dir', 'dataDir'],
   ['passwd', 'passwd'], ['acl', 'acl'], ['log-level', 'logLevel'],
 ];
-const BOOLEANS: [string, keyof BrokerOptions][] = [['fsync', 'fsync'], ['allow-anonymous', 'allowAnonymous']];
+const BOOLEANS: [string, keyof BrokerOptions][] = [
+  ['fsync', 'fsync'], ['allow-anonymous', 'allowAnonymous'], ['ws-subprotocol-optional', 'wsSubprotocolOptional'],
+];
 
 /** Turns flags (and the config file they name) into broker options; throws a readable Error on bad input. */
 export function brokerOptions(values: Values): Partial<BrokerOptions> {
