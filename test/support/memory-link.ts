@@ -32,7 +32,8 @@ export class ClientEnd implements Link {
   destroy(): void { this.ended = true; }
   listen(events: LinkEvents): void { this.events = events; }
 
-  send(p: Packet): void { this.run(() => this.events!.data(encodePacket(p, { protocolVersion: this.protocolVersion }))); }
+  send(p: Packet): void { this.sendBytes(encodePacket(p, { protocolVersion: this.protocolVersion })); }
+  sendBytes(bytes: Uint8Array): void { this.run(() => this.events!.data(bytes)); }
   cmds(): string[] { return this.received.map((p) => p.cmd); }
   publishes(): Received[] { return this.received.filter((p) => p.cmd === 'publish'); }
 }
