@@ -12,6 +12,7 @@ import { aclAllows, parseAcl } from '../broker/acl';
 import { Broker } from '../broker/broker';
 import { createLogger } from '../broker/log';
 import { Cleanup, client, inbox, RawClient, startBroker, subscribe, type TestBroker } from './support/broker';
+import { runSparrow } from './support/cli';
 
 const acl = (...lines: string[]) => parseAcl(lines.join('\n'), 'test.acl');
 
@@ -139,10 +140,13 @@ describe('broker: the ACL against hostile clients', () => {
     assert.equal(p.topic, 'public/x', 'the denied message did not come before the marker');
   });
 
-  it('issue 13.2: an ACL line the broker does not understand stops it from starting', async () => {
+  it('issue 13.2: an ACL line the broker does not understand stops it from starting (sparrow broker: one line, exit 2)', async () => {
     const { acl: file } = files(['topic readwrite #', 'topic denied secret/#']);
     await assert.rejects(Broker.start({ port: 0, sysInterval: 0, acl: file, logger: createLogger('silent') }),
       (e: Error) => e.message.startsWith(`${file}:2: access "denied"`));
+    const r = await runSparrow(['broker', '--port', '0', '--ws-port', 'off', '--acl', file]);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, `sparrow broker: ${file}:2: access "denied" is not read, write, readwrite or deny: topic denied secret/#\n`);
   });
 
   it('issue 13.3: another user taking over a persistent session gets a fresh one: no subscriptions, queue or live data', async () => {

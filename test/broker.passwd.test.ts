@@ -78,7 +78,7 @@ describe('broker: password files', () => {
       const file = path.join(dir, 'bad.passwd');
       fs.writeFileSync(file, text);
       const r = await runSparrow(['broker', '--port', '0', '--ws-port', 'off', '--passwd', file]);
-      assert.notEqual(r.code, 0, text);
+      assert.equal(r.code, 2, text);
       assert.match(r.out, why);
       assert.ok(r.out.includes(file), 'names the file');
       assert.equal(/hunter2|AAAAAAAA/.test(r.out), false, 'the secret part is echoed: ' + r.out);

@@ -2,6 +2,7 @@
 // runs until SIGINT or SIGTERM. Prints one `listening` line per port on stdout for scripts and tests.
 import * as fs from 'fs';
 import { parseArgs } from 'util';
+import { Auth } from '../../broker/auth';
 import { Broker } from '../../broker/broker';
 import { createLogger, LEVELS } from '../../broker/log';
 import { DEFAULTS, type BrokerOptions } from '../../broker/options';
@@ -169,6 +170,7 @@ export async function runBroker(values: Values): Promise<number> {
   let options: Partial<BrokerOptions>;
   try {
     options = brokerOptions(values);
+    new Auth(options); // a password or ACL file that cannot be read is a usage error, found before anything starts
   } catch (e) {
     console.error(`sparrow broker: ${(e as Error).message}`);
     return 2;
