@@ -57,6 +57,9 @@ describe('broker: password files', () => {
     assert.equal((await runSparrow(['passwd', '-D', file, 'erin'])).code, 0);
     assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(':')[0]), ['dave']);
     assert.equal((await runSparrow(['passwd', '-b', path.join(dir, 'nope'), 'x', 'y'])).code, 2, 'no file without -c');
+    assert.equal((await runSparrow(['passwd', file, 'frank'])).code, 2, 'an empty stdin is no password');
+    assert.equal((await runSparrow(['passwd', '-b', file, 'a:b', 'x'])).code, 2, 'a user name with a colon');
+    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(':')[0]), ['dave'], 'refusals wrote nothing');
   });
 
   it('the older forms are still read: plain and unsalted sha256', () => {
