@@ -54,34 +54,50 @@ export function parseAcl(text: string, file: string): Acl {
   return acl;
 }
 
+/** The rules that apply to one client, its %u and %c substituted: worked out once, checked per message. */
+export interface ClientRules {
+  deny: string[];
+  read: string[];
+  write: string[];
+}
+
 /**
- * May a client publish to (`write`) topic `t`, subscribe to (`read`) filter `t`, or receive (`read`) a
+ * The rules for a client: those before the first `user` line, those of its user name, and every pattern
+ * that applies to it (see substitute).
+ */
+export function rulesFor(acl: Acl, username: string | undefined, clientId: string): ClientRules {
+  const r: ClientRules = { deny: [], read: [], write: [] };
+  const add = (access: RuleAccess, filter: string) => {
+    if (access === 'deny') { r.deny.push(filter); return; }
+    if (access !== 'write') r.read.push(filter);
+    if (access !== 'read') r.write.push(filter);
+  };
+  for (const rule of acl.global) add(rule.access, rule.filter);
+  const own = username !== undefined ? acl.perUser.get(username) : undefined;
+  if (own) for (const rule of own) add(rule.access, rule.filter);
+  for (const rule of acl.patterns) {
+    const filter = substitute(rule.filter, username, clientId);
+    if (filter !== null) add(rule.access, filter);
+  }
+  return r;
+}
+
+/**
+ * May the client publish to (`write`) topic `t`, subscribe to (`read`) filter `t`, or receive (`read`) a
  * message on topic `t`? A deny rule that covers `t` refuses it, whatever grants it too; then any grant
  * whose filter covers `t` allows it; nothing else is allowed. A subscription that a deny rule only
  * overlaps (`#` beside `deny secret/#`) is allowed, and the denied messages are held back at delivery.
  */
-export function aclAllows(acl: Acl, access: Access, t: string, username: string | undefined, clientId: string): boolean {
-  const own = username !== undefined ? acl.perUser.get(username) : undefined;
-  const scopes = own ? [acl.global, own] : [acl.global];
-  for (const rules of scopes) {
-    for (const r of rules) if (r.access === 'deny' && covers(r.filter, t)) return false;
-  }
-  const patterns: string[] = [];
-  for (const r of acl.patterns) {
-    const filter = substitute(r.filter, username, clientId);
-    if (filter === null) continue;
-    if (r.access === 'deny' && covers(filter, t)) return false;
-    if (grants(r.access, access)) patterns.push(filter);
-  }
-  for (const rules of scopes) {
-    for (const r of rules) if (grants(r.access, access) && covers(r.filter, t)) return true;
-  }
-  for (const filter of patterns) if (covers(filter, t)) return true;
+export function rulesAllow(r: ClientRules, access: Access, t: string): boolean {
+  for (let i = 0; i < r.deny.length; i++) if (covers(r.deny[i], t)) return false;
+  const grants = r[access];
+  for (let i = 0; i < grants.length; i++) if (covers(grants[i], t)) return true;
   return false;
 }
 
-function grants(rule: RuleAccess, access: Access): boolean {
-  return rule === access || rule === 'readwrite';
+/** rulesAllow for a client given by user name and client id. */
+export function aclAllows(acl: Acl, access: Access, t: string, username: string | undefined, clientId: string): boolean {
+  return rulesAllow(rulesFor(acl, username, clientId), access, t);
 }
 
 /**

@@ -1,8 +1,11 @@
 // Who may connect (the password file, broker/passwd.ts) and which topics each client may read and write
 // (the ACL file, broker/acl.ts). Both are read once at start; see docs/broker.md for the formats.
 import * as fs from 'fs';
-import { aclAllows, parseAcl, type Access, type Acl } from './acl';
+import { parseAcl, rulesAllow, rulesFor, type Access, type Acl, type ClientRules } from './acl';
 import { parsePasswd, type Verifier } from './passwd';
+
+/** Clients whose worked-out ACL rules are kept (the cache starts over when full). */
+const RULES_CACHED = 10000;
 
 export class Auth {
   private users: Map<string, Verifier> | null = null;
@@ -29,6 +32,15 @@ export class Auth {
    * (read) filter `t`, or receive (read) a message on topic `t`?
    */
   allowed(access: Access, t: string, username: string | undefined, clientId: string): boolean {
-    return this.acl === null || aclAllows(this.acl, access, t, username, clientId);
+    if (this.acl === null) return true;
+    // read access is checked per delivered message: a client's rules are worked out once, not per message
+    const key = (username === undefined ? '-' : '+' + username) + '\u0000' + clientId;
+    let rules = this.rulesCache.get(key);
+    if (!rules) {
+      if (this.rulesCache.size >= RULES_CACHED) this.rulesCache.clear();
+      this.rulesCache.set(key, (rules = rulesFor(this.acl, username, clientId)));
+    }
+    return rulesAllow(rules, access, t);
   }
+  private rulesCache = new Map<string, ClientRules>();
 }

@@ -99,6 +99,9 @@ export class Broker implements ConnectionHost<Connection> {
       const wss = new WebSocketServer({
         server, path: o.wsPath, maxPayload: o.maxPacketSize + 8,
         handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+        // the spec's subprotocol is `mqtt` (section 6.0); without it the upgrade is refused unless relaxed
+        verifyClient: (info, done) => (o.wsSubprotocolOptional || offersMqtt(info.req.headers['sec-websocket-protocol'])
+          ? done(true) : done(false, 400, 'MQTT over WebSocket needs the "mqtt" subprotocol')),
       });
       wss.on('connection', (ws, req) => this.attach(webSocketLink(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`, 'ws', this.clock)));
       wss.on('error', (e) => this.log.error(`WebSocket server: ${e.message}`));
@@ -505,6 +508,11 @@ class Router implements MatchVisitor<Session> {
   group(g: SharedGroup<Session>): void {
     (this.groups || (this.groups = [])).push(g);
   }
+}
+
+/** True when a Sec-WebSocket-Protocol header offers `mqtt` (or `mqttv3.1`, the MQTT 3.1 name MQTT.js still sends). */
+function offersMqtt(header: string | undefined): boolean {
+  return !!header && header.split(',').some((p) => p.trim() === 'mqtt' || p.trim() === 'mqttv3.1');
 }
 
 /** The filter the tree files a subscription under (without `$share/group/`). */

@@ -78,6 +78,8 @@ export class Connection {
   private acksIn = 0;
   private stallMark = { taken: 0, acks: 0 };
   private stallTimer: Timer | null = null;
+  /** A broker bridging in (bridgeMode): its subscriptions get No Local and Retain As Published, as in mosquitto. */
+  private bridge = false;
 
   constructor(readonly broker: ConnectionHost<Connection>, readonly link: Link) {
     this.reader = new PacketReader({ protocolVersion: 4, maxPacketSize: broker.options.maxPacketSize });
@@ -144,6 +146,7 @@ export class Connection {
   private onConnect(p: ConnectPacket): void {
     const b = this.broker, o = b.options;
     this.version = p.protocolVersion || 4;
+    this.bridge = !!p.bridgeMode;
     if (this.timer) this.clock.clearTimeout(this.timer);
     const props = p.properties || {};
     if (props.authenticationMethod) return this.refuse(BAD_AUTHENTICATION_METHOD, 5, 'enhanced authentication is not supported');
@@ -174,7 +177,7 @@ export class Connection {
     const ack: Packet = { cmd: 'connack', sessionPresent: present, returnCode: 0, reasonCode: 0 };
     if (this.v5) ack.properties = this.connackProperties(p, assigned, keepalive, expiry);
     this.send(ack);
-    this.log.info(`${this.name}: connected (MQTT ${this.v5 ? 5 : '3.1.1'}${this.username ? ', user ' + this.username : ''}, ` +
+    this.log.info(`${this.name}: connected (MQTT ${this.v5 ? 5 : '3.1.1'}${this.bridge ? ' bridge' : ''}${this.username ? ', user ' + this.username : ''}, ` +
       `${p.clean ? 'clean' : 'resumed'} session${present ? ' present' : ''}, keepalive ${keepalive}s) over ${this.link.transport}`);
     this.armKeepalive();
     this.resume(session);
@@ -373,7 +376,8 @@ export class Connection {
       const refused = this.refusedFilter(sub.topic, inner);
       if (refused) { granted.push(this.v5 ? refused : 0x80); continue; }
       const e: SubEntry<Session> = {
-        session: s, filter: sub.topic, qos: sub.qos, nl: !!sub.nl, rap: !!sub.rap, rh: sub.rh || 0,
+        // a bridge must not get back what it published here, and keeps the retained flags it forwards
+        session: s, filter: sub.topic, qos: sub.qos, nl: !!sub.nl || (this.bridge && !shared), rap: !!sub.rap || this.bridge, rh: sub.rh || 0,
         id: subId, group: shared ? shared.group : undefined,
       };
       const existed = b.subscribe(s, e, shared ? shared.filter : sub.topic);

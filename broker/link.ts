@@ -75,7 +75,9 @@ export function webSocketLink(ws: WebSocket, remote: string, transport: 'ws' | '
     destroy: () => ws.terminate(),
     listen(ev) {
       onDrain = ev.drain;
-      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+        // MQTT goes in binary frames only; any other data frame closes the connection [MQTT-6.0.0-1]
+        if (!isBinary) { ws.close(1003, 'MQTT needs binary frames'); clock.setTimeout(() => ws.terminate(), END_GRACE_MS); return; }
         if (Array.isArray(data)) for (const d of data) ev.data(d);
         else ev.data(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
       });

@@ -9,6 +9,8 @@ export interface BrokerOptions {
   /** WebSocket listener (HTTP, path wsPath). null disables it. */
   wsPort: number | null;
   wsPath: string;
+  /** Accept WebSocket upgrades that do not offer the `mqtt` subprotocol (the spec requires it; off by default). */
+  wsSubprotocolOptional: boolean;
   /** TLS listener, needs cert and key (PEM file paths). null disables it. */
   tlsPort: number | null;
   cert?: string;
@@ -82,6 +84,7 @@ export const DEFAULTS: BrokerOptions = {
   host: '127.0.0.1',
   wsPort: null,
   wsPath: '/mqtt',
+  wsSubprotocolOptional: false,
   tlsPort: null,
   fsync: false,
   maxPacketSize: 1024 * 1024,

@@ -12,6 +12,7 @@ import { aclAllows, parseAcl } from '../broker/acl';
 import { Broker } from '../broker/broker';
 import { createLogger } from '../broker/log';
 import { Cleanup, client, inbox, RawClient, startBroker, subscribe, type TestBroker } from './support/broker';
+import { runSparrow } from './support/cli';
 
 const acl = (...lines: string[]) => parseAcl(lines.join('\n'), 'test.acl');
 
@@ -93,6 +94,20 @@ describe('broker: the ACL against hostile clients', () => {
     return { passwd, acl: aclFile };
   }
 
+  /**
+   * Alice (client id `dev`, 3.1.1, clean=0) subscribes to alice/# and leaves with a DISCONNECT or a cut
+   * link; returns a connected admin client that may publish anywhere.
+   */
+  async function aliceLeavesAPersistentSession(port: number, how: 'disconnect' | 'cut') {
+    const alice = await RawClient.open(port, { clientId: 'dev', clean: false, username: 'alice', password: Buffer.from('a') }, 4, cleanup);
+    alice.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'alice/#', qos: 1 }] });
+    await alice.next('suback');
+    if (how === 'disconnect') alice.send({ cmd: 'disconnect' });
+    else alice.destroy();
+    await alice.waitClosed();
+    return client(tb!.url, { username: 'admin', password: 'x', clientId: 'admin' }, cleanup);
+  }
+
   it('issue 13.1: client ids + and # get nothing of clients/<id>/# (0x87), the owner keeps its own', async () => {
     tb = await startBroker(files(['pattern readwrite clients/%c/#']));
     const victim = await client(tb.url, { clientId: 'v1', username: 'alice', password: 'a' }, cleanup);
@@ -125,20 +140,18 @@ describe('broker: the ACL against hostile clients', () => {
     assert.equal(p.topic, 'public/x', 'the denied message did not come before the marker');
   });
 
-  it('issue 13.2: an ACL line the broker does not understand stops it from starting', async () => {
+  it('issue 13.2: an ACL line the broker does not understand stops it from starting (sparrow broker: one line, exit 2)', async () => {
     const { acl: file } = files(['topic readwrite #', 'topic denied secret/#']);
     await assert.rejects(Broker.start({ port: 0, sysInterval: 0, acl: file, logger: createLogger('silent') }),
       (e: Error) => e.message.startsWith(`${file}:2: access "denied"`));
+    const r = await runSparrow(['broker', '--port', '0', '--ws-port', 'off', '--acl', file]);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, `sparrow broker: ${file}:2: access "denied" is not read, write, readwrite or deny: topic denied secret/#\n`);
   });
 
   it('issue 13.3: another user taking over a persistent session gets a fresh one: no subscriptions, queue or live data', async () => {
     tb = await startBroker(files(['user alice', 'topic readwrite alice/#', 'user bob', 'topic readwrite bob/#', 'user admin', 'topic readwrite #']));
-    const alice = await RawClient.open(tb.port, { clientId: 'dev', clean: false, username: 'alice', password: Buffer.from('a') }, 4, cleanup);
-    alice.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'alice/#', qos: 1 }] });
-    await alice.next('suback');
-    alice.send({ cmd: 'disconnect' });
-    await alice.waitClosed();
-    const admin = await client(tb.url, { username: 'admin', password: 'x', clientId: 'admin' }, cleanup);
+    const admin = await aliceLeavesAPersistentSession(tb.port, 'disconnect');
     await admin.publishAsync('alice/queued', 'for alice', { qos: 1 }); // queued for her offline session
     const bob = await RawClient.connectSocket(tb.port, 4, cleanup);
     bob.send({ cmd: 'connect', clientId: 'dev', clean: false, keepalive: 0, username: 'bob', password: Buffer.from('b') });
@@ -156,12 +169,7 @@ describe('broker: the ACL against hostile clients', () => {
 
   it('issue 13.3: the same user resuming keeps the session (sessionPresent=1 and the queued message)', async () => {
     tb = await startBroker(files(['user alice', 'topic readwrite alice/#', 'user admin', 'topic readwrite #']));
-    const alice = await RawClient.open(tb.port, { clientId: 'dev', clean: false, username: 'alice', password: Buffer.from('a') }, 4, cleanup);
-    alice.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'alice/#', qos: 1 }] });
-    await alice.next('suback');
-    alice.destroy();
-    await alice.waitClosed();
-    const admin = await client(tb.url, { username: 'admin', password: 'x', clientId: 'admin' }, cleanup);
+    const admin = await aliceLeavesAPersistentSession(tb.port, 'cut');
     await admin.publishAsync('alice/queued', 'for alice', { qos: 1 });
     const again = await RawClient.connectSocket(tb.port, 4, cleanup);
     again.send({ cmd: 'connect', clientId: 'dev', clean: false, keepalive: 0, username: 'alice', password: Buffer.from('a') });
@@ -173,12 +181,7 @@ describe('broker: the ACL against hostile clients', () => {
     const dataDir = fs.mkdtempSync(path.join(dir, 'data-'));
     const opts = (lines: string[]) => ({ ...files(lines), dataDir });
     tb = await startBroker(opts(['user alice', 'topic readwrite alice/#', 'user admin', 'topic readwrite #']));
-    const alice = await RawClient.open(tb.port, { clientId: 'dev', clean: false, username: 'alice', password: Buffer.from('a') }, 4, cleanup);
-    alice.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'alice/#', qos: 1 }] });
-    await alice.next('suback');
-    alice.send({ cmd: 'disconnect' });
-    await alice.waitClosed();
-    const admin = await client(tb.url, { username: 'admin', password: 'x', clientId: 'admin' }, cleanup);
+    const admin = await aliceLeavesAPersistentSession(tb.port, 'disconnect');
     await admin.publishAsync('alice/secret/x', 'no longer hers', { qos: 1 });
     await admin.publishAsync('alice/ok', 'still hers', { qos: 1 });
     await cleanup.run();

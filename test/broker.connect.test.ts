@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Cleanup, client, inbox, once, RawClient, startBroker, subscribe, type TestBroker } from './support/broker';
+import { persistentConnectWithoutId } from './support/forge';
 import { until } from './support/wait';
 
 describe('broker: connect and sessions', () => {
@@ -50,7 +51,7 @@ describe('broker: connect and sessions', () => {
 
   it('MQTT-3.1.3-8: an empty client id with a persistent 3.1.1 session is refused with 0x02', async () => {
     const r = await RawClient.connectSocket(tb.port, 4, cleanup);
-    r.send({ cmd: 'connect', clientId: '', clean: false });
+    r.write(persistentConnectWithoutId());
     const ack = await r.next('connack');
     assert.equal((ack as any).returnCode, 2);
     await r.waitClosed();

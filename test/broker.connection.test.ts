@@ -14,6 +14,7 @@ import { withDefaults, type BrokerOptions } from '../broker/options';
 import { Session } from '../broker/sessions';
 import { Stats } from '../broker/stats';
 import type { SubEntry } from '../broker/topic-tree';
+import { forge, persistentConnectWithoutId } from './support/forge';
 import { ClientEnd } from './support/memory-link';
 
 /** A clock that stands still: timers are recorded, never fired; deferred work runs at once. */
@@ -82,7 +83,7 @@ describe('broker Connection on a fake host (no socket, no Broker)', () => {
 
   it('MQTT-3.1.3-8: a 3.1.1 CONNECT with no client id and clean=0 is refused (return code 2) before any session', () => {
     const { host, client } = open(4);
-    client.send(connect(4, { clientId: '', clean: false }));
+    client.sendBytes(persistentConnectWithoutId());
     assert.deepEqual(host.opened, []);
     assert.deepEqual(client.cmds(), ['connack']);
     assert.equal(client.received[0].returnCode, 2);
@@ -138,7 +139,7 @@ describe('broker Connection on a fake host (no socket, no Broker)', () => {
   it('SUBSCRIBE asks the host to file the subscription and SUBACKs the granted QoS', () => {
     const { host, client } = open(4);
     client.send(connect(4));
-    client.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'a/+', qos: 1 }, { topic: 'a/#/b', qos: 0 }] } as Packet);
+    client.sendBytes(forge({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'a/+', qos: 1 }, { topic: 'a/x/b', qos: 0 }] }, 4, { 'a/x/b': 'a/#/b' }));
     assert.deepEqual(host.subscribed, ['a/+']);
     const ack = client.received[1];
     assert.equal(ack.cmd, 'suback');

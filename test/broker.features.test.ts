@@ -1,6 +1,7 @@
 // Retained messages, subscription options, shared subscriptions, wills, topic aliases, packet size, $SYS.
 import { strict as assert } from 'assert';
 import { Cleanup, client, inbox, quiet, RawClient, startBroker, subscribe, type TestBroker } from './support/broker';
+import { forge } from './support/forge';
 import { until } from './support/wait';
 
 describe('broker: retained messages', () => {
@@ -182,10 +183,10 @@ describe('broker: subscriptions', () => {
 
   it('invalid filters get 0x80 (3.1.1) or 0x8F (5) per topic, the others are granted', async () => {
     const r = await RawClient.open(tb.port, { clientId: 'badf' }, 5, cleanup);
-    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/#/b', qos: 0 }, { topic: 'ok', qos: 1 }, { topic: '$share/g+/x', qos: 0 }] });
+    r.write(forge({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/x/b', qos: 0 }, { topic: 'ok', qos: 1 }, { topic: '$share/gx/x', qos: 0 }] }, 5, { 'a/x/b': 'a/#/b', gx: 'g+' }));
     assert.deepEqual(((await r.next('suback')) as any).granted, [0x8f, 1, 0x8f]);
     const r4 = await RawClient.open(tb.port, { clientId: 'badf4' }, 4, cleanup);
-    r4.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a+', qos: 0 }, { topic: 'ok', qos: 2 }] });
+    r4.write(forge({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'ax', qos: 0 }, { topic: 'ok', qos: 2 }] }, 4, { ax: 'a+' }));
     assert.deepEqual(((await r4.next('suback')) as any).granted, [0x80, 2]);
   });
 

@@ -57,6 +57,9 @@ describe('broker: password files', () => {
     assert.equal((await runSparrow(['passwd', '-D', file, 'erin'])).code, 0);
     assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(':')[0]), ['dave']);
     assert.equal((await runSparrow(['passwd', '-b', path.join(dir, 'nope'), 'x', 'y'])).code, 2, 'no file without -c');
+    assert.equal((await runSparrow(['passwd', file, 'frank'])).code, 2, 'an empty stdin is no password');
+    assert.equal((await runSparrow(['passwd', '-b', file, 'a:b', 'x'])).code, 2, 'a user name with a colon');
+    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(':')[0]), ['dave'], 'refusals wrote nothing');
   });
 
   it('the older forms are still read: plain and unsalted sha256', () => {
@@ -78,7 +81,7 @@ describe('broker: password files', () => {
       const file = path.join(dir, 'bad.passwd');
       fs.writeFileSync(file, text);
       const r = await runSparrow(['broker', '--port', '0', '--ws-port', 'off', '--passwd', file]);
-      assert.notEqual(r.code, 0, text);
+      assert.equal(r.code, 2, text);
       assert.match(r.out, why);
       assert.ok(r.out.includes(file), 'names the file');
       assert.equal(/hunter2|AAAAAAAA/.test(r.out), false, 'the secret part is echoed: ' + r.out);

@@ -45,6 +45,10 @@ function feed(input: Uint8Array, chunks: Uint8Array[], asString: boolean[], v: n
     try {
       bytes = encodePacket(p, { protocolVersion: level });
     } catch (e) {
+      // the reader hands invalid (UN)SUBSCRIBE filters to the broker, which answers 0x8F for that filter;
+      // the encoder, which never writes what the spec does not allow, refuses them
+      const unsub = (p.cmd === 'subscribe' || p.cmd === 'unsubscribe') && /is not a valid topic filter/.test((e as Error).message);
+      if (unsub) { packets.push(mine); return; }
       throw new Error('a delivered packet does not re-encode: ' + (e as Error).message + ' ' + JSON.stringify(mine) + ' from ' + hex(input));
     }
     assert.ok(bytes.length > 0);

@@ -86,7 +86,11 @@ function rdTopic(): string {
     if (i === n) { p = at + n; return cached; } // cached topics are ASCII: equal bytes mean an equal string
   }
   let ascii = true;
-  for (let i = at; i < at + n; i++) if (bytes[i] > 127 || bytes[i] === 0) ascii = false;
+  for (let i = at; i < at + n; i++) {
+    const c = bytes[i];
+    if (c > 127 || c === 0) ascii = false;
+    else if (c === 43 || c === 35) fail(TOPIC_NAME_INVALID, 'wildcard in a topic name'); // + or # [MQTT-3.3.2-2]
+  }
   const s = rdText(n);
   if (ascii) topicCache[slot] = s;
   return s;
@@ -195,12 +199,14 @@ function connack(o: any, v5: boolean): void {
   o.sessionPresent = flags === 1;
   if (v5) {
     o.reasonCode = rdReason(CONNACK);
+    if (o.sessionPresent && o.reasonCode) fail(PROTOCOL_ERROR, 'session present in a refusing CONNACK'); // [MQTT-3.2.2-6]
     o.returnCode = undefined;
     o.properties = rdProperties(CONNACK);
   } else {
     o.reasonCode = o.properties = undefined;
     o.returnCode = rd8();
     if (o.returnCode > 5) fail(PROTOCOL_ERROR, 'CONNACK return code ' + o.returnCode);
+    if (o.sessionPresent && o.returnCode) fail(PROTOCOL_ERROR, 'session present in a refusing CONNACK'); // [MQTT-3.2.2-4]
   }
 }
 
@@ -221,9 +227,11 @@ function suback(o: any, type: number, v5: boolean): void {
 
 function connect(o: any): number {
   const protocolId = rdString();
-  const level = rd8();
-  if (!((protocolId === 'MQTT' && (level === 4 || (__MQTT5__ && level === 5))) || (protocolId === 'MQIsdp' && level === 3))) {
-    fail(UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol ' + protocolId + ' level ' + level); // [MQTT-3.1.2-2]
+  const raw = rd8();
+  // a bridge sets the top bit of the 3.1 or 3.1.1 level (mosquitto's try_private: 0x83, 0x84)
+  const bridge = raw === 0x83 || raw === 0x84, level = raw & 0x7f;
+  if (!((protocolId === 'MQTT' && (raw === 4 || (__MQTT5__ && raw === 5) || raw === 0x84)) || (protocolId === 'MQIsdp' && level === 3))) {
+    fail(UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol ' + protocolId + ' level ' + raw); // [MQTT-3.1.2-2]
   }
   const v5 = level === 5;
   const flags = rd8();
@@ -234,6 +242,7 @@ function connect(o: any): number {
   if (!v5 && flags & 64 && !(flags & 128)) fail(MALFORMED_PACKET, 'password without user name'); // [MQTT-3.1.2-22]
   o.protocolId = protocolId;
   o.protocolVersion = level;
+  o.bridgeMode = bridge || undefined;
   o.clean = (flags & 2) !== 0;
   o.keepalive = rd16();
   o.properties = v5 ? rdProperties(CONNECT) : undefined;
@@ -241,9 +250,9 @@ function connect(o: any): number {
   o.clientId = rdString();
   if (willFlag) {
     const will: any = { qos: willQos, retain: (flags & 32) !== 0 };
-    will.properties = v5 ? rdProperties(WILL) : undefined;
-    will.topic = rdString();
-    will.payload = rdBinary();
+    will.properties = v5 ? properties(WILL) : undefined;
+    will.topic = topicString();
+    will.payload = bin();
     o.will = will;
   } else o.will = undefined;
   o.username = flags & 128 ? rdString() : undefined;

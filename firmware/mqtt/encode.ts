@@ -2,12 +2,15 @@
 // One body writer runs twice: first with no output to count the remaining length (which the fixed
 // header needs up front), then for real. One function per packet shape keeps the layout in one place,
 // which costs the board fewer bytes of code than a separate size calculator would.
+// Every value is checked against the spec before a byte is written (validate, and the field writers
+// themselves): a packet the spec does not allow throws an Error that says why, and is never written.
 import {
   AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
-  SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, PROPERTIES, PROPERTY_IDS, BOOL, BYTE, U16, U32, VARINT,
-  STRING, PAIR, packetType,
+  SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, WILL, PROPERTIES, PROPERTY_IDS, REASONS, BOOL, BYTE, U16, U32,
+  VARINT, STRING, BINARY, PAIR, CMD_NAMES, packetType,
 } from './constants';
 import type { Packet, Payload, Properties, PublishPacket, Will } from './packets';
+import { validTopicFilter, validTopicName } from './topic';
 import { utf8Length, utf8Write } from './utf8';
 
 /** Largest remaining length a 4-byte variable byte integer can carry (spec 1.5.5). */
@@ -21,13 +24,19 @@ function byte(v: number): void {
   at++;
 }
 
+/** Throws the encoder's error: the packet is refused before anything is written. */
+function refuse(why: string): never {
+  throw new Error('cannot encode: ' + why);
+}
+
 function u16(v: number): void {
-  if (v > 65535 || v < 0) throw new Error('value ' + v + ' does not fit a 2-byte field');
+  if ((v & 0xffff) !== v) refuse(v + ' is not a whole number from 0 to 65535 (a 2-byte field)');
   byte(v >> 8);
   byte(v & 255);
 }
 
 function u32(v: number): void {
+  if (v >>> 0 !== v) refuse(v + ' is not a whole number from 0 to 4294967295 (a 4-byte field)');
   u16(v >>> 16);
   u16(v & 0xffff);
 }
@@ -89,6 +98,13 @@ function binary(b: Payload): void {
 }
 
 function propertyValue(id: number, type: number, v: unknown): void {
+  const name = PROPERTIES[id][0];
+  // the same rules the decoder enforces: 0 is a protocol error for these four, maximumQoS is 0 or 1
+  if (v === 0 && (id === 0x21 || id === 0x23 || id === 0x27 || id === 0x0b)) refuse(name + ' must not be 0');
+  if (type === VARINT && !(typeof v === 'number' && v % 1 === 0 && v >= 0 && v <= MAX_REMAINING_LENGTH)) refuse(name + ' ' + v + ' is not a whole number from 0 to 268435455');
+  if (type === BYTE && v !== 0 && v !== 1) refuse(name + ' ' + v + ' is not 0 or 1');
+  if (type === STRING && typeof v !== 'string') refuse(name + ' is not a string');
+  if (type === BINARY && typeof v !== 'string' && !(v instanceof Uint8Array)) refuse(name + ' is not bytes');
   byte(id);
   if (type === BOOL) byte(v ? 1 : 0);
   else if (type === BYTE) byte(v as number);
@@ -99,14 +115,18 @@ function propertyValue(id: number, type: number, v: unknown): void {
   else binary(v as Uint8Array);
 }
 
-function propertyList(p: Properties): void {
+/** The properties of a packet of `type` (WILL for a will's), each one allowed there (spec 2.2.2.2). */
+function propertyList(p: Properties, type: number): void {
   for (const name in p) {
     const v = (p as { [k: string]: unknown })[name];
     if (v === undefined) continue;
     const id = PROPERTY_IDS[name];
-    if (!id) throw new Error('unknown MQTT 5 property ' + name);
-    const type = PROPERTIES[id][1];
-    if (type === PAIR) {
+    if (!id) refuse('unknown MQTT 5 property ' + name);
+    const def = PROPERTIES[id];
+    if (!(def[2] & (1 << type))) refuse(name + ' is not allowed in ' + (type === WILL ? 'a will' : CMD_NAMES[type]));
+    const kind = def[1];
+    if (Array.isArray(v) && !(id === 0x0b && type === PUBLISH)) refuse(name + ' may appear only once');
+    if (kind === PAIR) {
       const pairs = v as { [key: string]: string | string[] };
       for (const key in pairs) {
         const values = pairs[key];
@@ -114,40 +134,40 @@ function propertyList(p: Properties): void {
         for (let i = 0; i < list.length; i++) { byte(id); str(key); str('' + list[i]); }
       }
     } else if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) propertyValue(id, type, v[i]);
+      for (let i = 0; i < v.length; i++) propertyValue(id, kind, v[i]);
     } else {
-      propertyValue(id, type, v);
+      propertyValue(id, kind, v);
     }
   }
 }
 
 /** A property block: its length, then the properties. The length needs a counting pass of its own. */
-function properties(p: Properties | undefined): void {
+function properties(p: Properties | undefined, type: number): void {
   if (!p) { byte(0); return; }
   const saved = out, start = at;
   out = null;
-  propertyList(p);
+  propertyList(p, type);
   const length = at - start;
   out = saved;
   at = start;
   varint(length);
-  propertyList(p);
+  propertyList(p, type);
 }
 
 function connectBody(p: Extract<Packet, { cmd: 'connect' }>, v: number): void {
   const will: Will | undefined = p.will;
   str(p.protocolId || (v === 3 ? 'MQIsdp' : 'MQTT'));
-  byte(v);
+  byte(p.bridgeMode ? v | 0x80 : v); // a bridge's flag on the protocol level (mosquitto's try_private)
   let flags = p.clean === false ? 0 : 2;
   if (will) flags |= 4 | ((will.qos || 0) << 3) | (will.retain ? 32 : 0);
   if (p.password !== undefined) flags |= 64;
   if (p.username !== undefined) flags |= 128;
   byte(flags);
   u16(p.keepalive === undefined ? 60 : p.keepalive);
-  if (__MQTT5__ && v === 5) properties(p.properties);
+  if (__MQTT5__ && v === 5) properties(p.properties, CONNECT);
   str(p.clientId || '');
   if (will) {
-    if (__MQTT5__ && v === 5) properties(will.properties);
+    if (__MQTT5__ && v === 5) properties(will.properties, WILL);
     str(will.topic);
     binary(will.payload);
   }
@@ -158,10 +178,10 @@ function connectBody(p: Extract<Packet, { cmd: 'connect' }>, v: number): void {
 /** PUBACK, PUBREC, PUBREL, PUBCOMP, DISCONNECT and AUTH share one rule in MQTT 5: reason code and
  * properties may both be left out when the code is 0 and there are no properties (spec 3.4.2.1,
  * 3.14.2.1, 3.15.2.1). Otherwise both are written: AUTH has no short form with the code alone. */
-function reasonAndProperties(p: { reasonCode?: number; properties?: Properties }): void {
+function reasonAndProperties(p: { reasonCode?: number; properties?: Properties }, type: number): void {
   if (!p.reasonCode && !p.properties) return;
   byte(p.reasonCode || 0);
-  properties(p.properties);
+  properties(p.properties, type);
 }
 
 /** The variable header and payload of a packet of `type`. Server-side packets exist only in the profiles that have __SERVER__. */
@@ -173,16 +193,16 @@ function body(type: number, p: Packet, v: number): void {
     case PUBLISH:
       str(q.topic);
       if (q.qos) u16(q.messageId);
-      if (v5) properties(q.properties);
+      if (v5) properties(q.properties, PUBLISH);
       raw(q.payload === undefined ? '' : q.payload);
       return;
     case PUBACK: case PUBREC: case PUBREL: case PUBCOMP:
       u16(q.messageId);
-      if (v5) reasonAndProperties(q);
+      if (v5) reasonAndProperties(q, type);
       return;
     case SUBSCRIBE: case UNSUBSCRIBE: {
       u16(q.messageId);
-      if (v5) properties(q.properties);
+      if (v5) properties(q.properties, type);
       const list = type === SUBSCRIBE ? q.subscriptions : q.unsubscriptions;
       for (let i = 0; i < list.length; i++) {
         const s = list[i];
@@ -193,23 +213,110 @@ function body(type: number, p: Packet, v: number): void {
       return;
     }
     case PINGREQ: case PINGRESP: return;
-    case DISCONNECT: if (v5) reasonAndProperties(q); return;
+    case DISCONNECT: if (v5) reasonAndProperties(q, DISCONNECT); return;
   }
   if (__SERVER__ && (type === CONNACK || type === SUBACK || type === UNSUBACK)) {
     if (type === CONNACK) {
       byte(q.sessionPresent ? 1 : 0);
       byte((v5 ? q.reasonCode : q.returnCode) || 0);
-      if (v5) properties(q.properties);
+      if (v5) properties(q.properties, CONNACK);
       return;
     }
     u16(q.messageId);
-    if (v5) properties(q.properties);
+    if (v5) properties(q.properties, type);
     const codes = q.granted || [];
     if (type === SUBACK || v5) for (let i = 0; i < codes.length; i++) byte(codes[i]);
     return;
   }
-  if (__MQTT5__ && type === AUTH && v5) { reasonAndProperties(q); return; }
+  if (__MQTT5__ && type === AUTH && v5) { reasonAndProperties(q, AUTH); return; }
   throw new Error('cannot encode ' + q.cmd + ' in MQTT ' + (v === 5 ? 5 : '3.1.1') + ' with this profile');
+}
+
+/** A QoS, or refuses: 0, 1 or 2 (3 is malformed [MQTT-3.3.1-4]). */
+function qosOf(q: unknown, what: string): number {
+  if (q === undefined) return 0;
+  if (q !== 0 && q !== 1 && q !== 2) refuse(what + ' QoS ' + q + ' is not 0, 1 or 2');
+  return q;
+}
+
+/** A packet identifier: 1 to 65535 [MQTT-2.2.1-3]. */
+function packetId(id: unknown, cmd: string): void {
+  if (typeof id !== 'number' || id < 1 || (id & 0xffff) !== id) refuse(cmd + ' packet identifier ' + id + ' is not from 1 to 65535');
+}
+
+/** A reason code this packet type may carry in MQTT 5 (spec 2.4). */
+function reasonFor(code: unknown, type: number): void {
+  const r = REASONS[code as number];
+  if (!r || !(r[1] & (1 << type))) refuse('reason code ' + code + ' is not valid in ' + CMD_NAMES[type]);
+}
+
+/** The last topic found valid: a sensor publishes to the same topic again and again. */
+let validTopic = '';
+
+function validTopicOrRefuse(topic: unknown, what: string): void {
+  if (topic === validTopic) return;
+  if (typeof topic !== 'string' || !validTopicName(topic)) refuse(what + ' topic ' + JSON.stringify(topic) + ' is not a valid topic name');
+  validTopic = topic;
+}
+
+/** The rules of the spec that a field writer alone cannot see: packet ids, QoS, flags that go together, topics. */
+function validate(type: number, q: any, v: number): void {
+  const v5 = __MQTT5__ && v === 5;
+  switch (type) {
+    case CONNECT: {
+      const level = q.protocolVersion || v;
+      if (level !== 4 && level !== 3 && !(__MQTT5__ && level === 5)) refuse('MQTT protocol version ' + level + ' is not spoken (3, 4 or 5)');
+      if (level < 5 && q.clean === false && !q.clientId) refuse('a persistent session (clean false) needs a client id [MQTT-3.1.3-7]');
+      if (level < 5 && q.password !== undefined && q.username === undefined) refuse('a password without a user name [MQTT-3.1.2-22]');
+      if (q.will) { qosOf(q.will.qos, 'will'); validTopicOrRefuse(q.will.topic, 'will'); }
+      return;
+    }
+    case PUBLISH: {
+      const qos = qosOf(q.qos, 'PUBLISH');
+      if (qos) packetId(q.messageId, 'PUBLISH');
+      else if (q.dup) refuse('DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]');
+      if (!(q.topic === '' && v5 && q.properties && q.properties.topicAlias)) validTopicOrRefuse(q.topic, 'PUBLISH');
+      return;
+    }
+    case PUBACK: case PUBREC: case PUBREL: case PUBCOMP:
+      packetId(q.messageId, q.cmd);
+      if (v5 && q.reasonCode) reasonFor(q.reasonCode, type);
+      return;
+    case SUBSCRIBE: case UNSUBSCRIBE: {
+      packetId(q.messageId, q.cmd);
+      const list = type === SUBSCRIBE ? q.subscriptions : q.unsubscriptions;
+      if (!list || !list.length) refuse(q.cmd + ' without a topic filter [MQTT-3.8.3-3], [MQTT-3.10.3-2]');
+      for (let i = 0; i < list.length; i++) {
+        const f = type === SUBSCRIBE ? list[i].topic : list[i];
+        if (typeof f !== 'string' || !validTopicFilter(f)) refuse(q.cmd + ' filter ' + JSON.stringify(f) + ' is not a valid topic filter');
+        if (type === SUBSCRIBE) {
+          qosOf(list[i].qos, 'SUBSCRIBE');
+          const rh = list[i].rh || 0;
+          if (rh !== 0 && rh !== 1 && rh !== 2) refuse('retain handling ' + rh + ' is not 0, 1 or 2');
+        }
+      }
+      return;
+    }
+    case CONNACK:
+      if (v5 ? q.reasonCode : q.returnCode) {
+        if (q.sessionPresent) refuse('sessionPresent with a refusing CONNACK [MQTT-3.2.2-4]');
+      }
+      if (v5 && q.reasonCode) reasonFor(q.reasonCode, CONNACK);
+      else if (!v5 && !(q.returnCode === undefined || (q.returnCode >= 0 && q.returnCode <= 5 && q.returnCode % 1 === 0))) refuse('CONNACK return code ' + q.returnCode + ' is not from 0 to 5');
+      return;
+    case SUBACK: case UNSUBACK: {
+      packetId(q.messageId, q.cmd);
+      const codes = q.granted || [];
+      if (type === SUBACK && !codes.length) refuse('SUBACK without return codes');
+      for (let i = 0; i < codes.length; i++) {
+        if (v5) reasonFor(codes[i], type);
+        else if (type === SUBACK && codes[i] !== 0 && codes[i] !== 1 && codes[i] !== 2 && codes[i] !== 0x80) refuse('SUBACK return code ' + codes[i] + ' is not 0, 1, 2 or 0x80');
+      }
+      return;
+    }
+    case DISCONNECT: case AUTH:
+      if (v5 && q.reasonCode) reasonFor(q.reasonCode, type);
+  }
 }
 
 function firstByte(type: number, p: Packet): number {
@@ -228,11 +335,15 @@ function varintSize(n: number): number {
  * Encodes `packet` for protocol version `version` (4 = 3.1.1, 5 = MQTT 5) into `buf` at `offset`.
  * Returns the number of bytes written; when `buf` is too small it writes nothing and returns the
  * negated size the packet needs, so the caller can grow or flush and try again.
- * Throws an Error for a packet that cannot be expressed (an unknown command, an oversize packet).
+ * Throws an Error, writing nothing, for a packet the spec does not allow: an unknown command or protocol
+ * version, a value out of its field's range, a QoS, packet id, topic, reason code or property that is not
+ * valid where it stands, an oversize packet.
  */
 export function encode(packet: Packet, version: number, buf: Uint8Array, offset: number): number {
   const type = packetType(packet.cmd);
-  if (!type) throw new Error('unknown packet cmd ' + packet.cmd);
+  if (!type) refuse('unknown packet cmd ' + packet.cmd);
+  if (version !== 4 && version !== 3 && !(__MQTT5__ && version === 5)) refuse('MQTT protocol version ' + version + ' is not spoken (3, 4 or 5)');
+  validate(type, packet, version);
   let length: number;
   if (type === PUBLISH && !(packet as PublishPacket).properties) {
     length = publishLength(packet as PublishPacket, version);

@@ -51,6 +51,8 @@ export interface ConnectPacket {
   cmd: 'connect';
   protocolId?: 'MQTT' | 'MQIsdp';
   protocolVersion?: ProtocolVersion;
+  /** A broker bridging to this one (protocol level 0x80 | version, mosquitto's try_private), as mqtt-packet names it. */
+  bridgeMode?: boolean;
   clean?: boolean;
   clientId: string;
   keepalive?: number;

@@ -2,6 +2,7 @@
 // runs until SIGINT or SIGTERM. Prints one `listening` line per port on stdout for scripts and tests.
 import * as fs from 'fs';
 import { parseArgs } from 'util';
+import { Auth } from '../../broker/auth';
 import { Broker } from '../../broker/broker';
 import { createLogger, LEVELS } from '../../broker/log';
 import { DEFAULTS, type BrokerOptions } from '../../broker/options';
@@ -12,6 +13,7 @@ export const BROKER_OPTIONS = {
   host: { type: 'string' },
   'ws-port': { type: 'string' },
   'ws-path': { type: 'string' },
+  'ws-subprotocol-optional': { type: 'boolean' },
   'tls-port': { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -50,6 +52,7 @@ Options:
       --host ADDR            address to listen on (default ${DEFAULTS.host})
       --ws-port N            HTTP port: MQTT over WebSocket and the dashboard at / (default ${CLI_WS_PORT}; "off" disables)
       --ws-path PATH         WebSocket path (default ${DEFAULTS.wsPath})
+      --ws-subprotocol-optional  accept WebSocket clients that do not offer the "mqtt" subprotocol
       --tls-port N           MQTT over TLS on this port (needs --cert and --key; usual 8883)
       --cert FILE            TLS certificate (PEM)
       --key FILE             TLS private key (PEM)
@@ -89,7 +92,9 @@ const STRINGS: [string, keyof BrokerOptions][] = [
   ['host', 'host'], ['ws-path', 'wsPath'], ['cert', 'cert'], ['key', 'key'], ['data-dir', 'dataDir'],
   ['passwd', 'passwd'], ['acl', 'acl'], ['log-level', 'logLevel'],
 ];
-const BOOLEANS: [string, keyof BrokerOptions][] = [['fsync', 'fsync'], ['allow-anonymous', 'allowAnonymous']];
+const BOOLEANS: [string, keyof BrokerOptions][] = [
+  ['fsync', 'fsync'], ['allow-anonymous', 'allowAnonymous'], ['ws-subprotocol-optional', 'wsSubprotocolOptional'],
+];
 
 /** Turns flags (and the config file they name) into broker options; throws a readable Error on bad input. */
 export function brokerOptions(values: Values): Partial<BrokerOptions> {
@@ -176,6 +181,7 @@ export async function runBroker(values: Values): Promise<number> {
   let options: Partial<BrokerOptions>;
   try {
     options = brokerOptions(values);
+    new Auth(options); // a password or ACL file that cannot be read is a usage error, found before anything starts
   } catch (e) {
     console.error(`sparrow broker: ${(e as Error).message}`);
     return 2;

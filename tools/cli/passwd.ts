@@ -37,6 +37,7 @@ export function passwdCommand(values: Values, args: string[]): number {
     if (process.stdin.isTTY) return fail('give the password on stdin, or with -b as the third argument');
     password = fs.readFileSync(0, 'utf8').split(/\r?\n/)[0];
   }
+  if (!password) return fail('the password is empty');
   let line: string;
   try { line = passwdLine(user, password); } catch (e) { return fail((e as Error).message); }
   const at = lines.findIndex(mine);
