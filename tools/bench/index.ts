@@ -5,12 +5,13 @@
 import { broker } from './broker';
 import { codec } from './codec';
 import { fleet } from './fleet';
+import { flow } from './flow';
 import { wire } from './wire';
 import { updateReport } from './report';
 import { describeMachine, machine } from './machine';
 import { CHILD_ENV, serveChild, Suite } from './suite';
 
-const SUITES: Suite[] = [codec, broker, wire, fleet];
+const SUITES: Suite[] = [codec, broker, wire, fleet, flow];
 
 interface Args {
   suites: Suite[];
