@@ -88,13 +88,17 @@ function memory(pid: number): { rss: number; peak: number } {
 
 // ---- clients ----
 
-/** A subscriber that acknowledges what it gets; counts messages and remembers their first 4 payload bytes as a number. */
-async function subscriber(port: number, clientId: string, clean: boolean, filter: string): Promise<{ peer: Peer; got: number[] }> {
+/**
+ * A subscriber that acknowledges what it gets; remembers each message's first 4 payload bytes as a
+ * number, and calls `onMessage` after each.
+ */
+async function subscriber(port: number, clientId: string, clean: boolean, filter: string, onMessage = () => {}): Promise<{ peer: Peer; got: number[] }> {
   const got: number[] = [];
   const peer = await Peer.open(port, clientId, clean, (p: PublishPacket, self: Peer) => {
     const b = p.payload as Uint8Array;
     got.push(b.length >= 4 ? new DataView(b.buffer, b.byteOffset, 4).getUint32(0) : -1);
     if (p.qos) self.send({ cmd: 'puback', messageId: p.messageId! });
+    onMessage();
   });
   peer.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos: 1 }] });
   await peer.next('suback');
@@ -102,18 +106,20 @@ async function subscriber(port: number, clientId: string, clean: boolean, filter
 }
 
 /**
- * Publishes `count` QoS 1 messages of `size` bytes (sequence number first) keeping `window` unacknowledged;
- * `acked` collects the sequence numbers acknowledged. Resolves when all are acked, the link closes, or `stop()`.
+ * Publishes `count` QoS 1 messages of `size` bytes (sequence number first) keeping `window` unacknowledged
+ * (and, with `delivered`, at most `window` published and not yet delivered); `acked` collects the
+ * sequence numbers acknowledged. Resolves when all are acked, the link closes, or `stop()`.
  */
-function publisher(peer: Peer, topic: string, size: number, count: number, window: number) {
+function publisher(peer: Peer, topic: string, size: number, count: number, window: number, delivered?: () => number) {
   const payload = new Uint8Array(size);
   const view = new DataView(payload.buffer);
   const idToSeq = new Map<number, number>();
   const acked: number[] = [];
   let next = 0, nextId = 1, stopped = false;
+  let pump = () => {};
   const done = new Promise<void>((resolve) => {
-    const pump = () => {
-      while (!stopped && next < count && idToSeq.size < window && !peer.congested) {
+    pump = () => {
+      while (!stopped && next < count && idToSeq.size < window && !(delivered && next - delivered() >= window) && !peer.congested) {
         view.setUint32(0, next);
         const id = nextId;
         nextId = nextId === 65535 ? 1 : nextId + 1;
@@ -127,7 +133,7 @@ function publisher(peer: Peer, topic: string, size: number, count: number, windo
     peer.socket.on('close', () => { stopped = true; resolve(); });
     pump();
   });
-  return { done, acked, stop() { stopped = true; } };
+  return { done, acked, pump: () => pump(), stop() { stopped = true; } };
 }
 
 /** Resolves once `list` has not grown for `quietMs` (or after `maxMs`): the end of a redelivery. */
@@ -146,7 +152,8 @@ async function measureStuck(spec: Extract<Spec, { kind: 'stuck' }>): Promise<Stu
   const broker = spec.impl === 'sparrow' ? await startSparrow([]) : await startMosquitto([]);
   const peers: Peer[] = [];
   try {
-    const healthy = await subscriber(broker.port, 'healthy', true, 'flow/#');
+    let onDelivered = () => {};
+    const healthy = await subscriber(broker.port, 'healthy', true, 'flow/#', () => onDelivered());
     peers.push(healthy.peer);
     if (spec.stuck) {
       const stuck = await subscriber(broker.port, 'stuck', true, 'flow/#');
@@ -155,7 +162,8 @@ async function measureStuck(spec: Extract<Spec, { kind: 'stuck' }>): Promise<Stu
     }
     const pubPeer = await Peer.open(broker.port, 'pub');
     peers.push(pubPeer);
-    const pub = publisher(pubPeer, 'flow/x', 64, Number.MAX_SAFE_INTEGER, WINDOW);
+    const pub = publisher(pubPeer, 'flow/x', 64, Number.MAX_SAFE_INTEGER, WINDOW, () => healthy.got.length);
+    onDelivered = pub.pump;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, spec.ms));
     const received = healthy.got.length;
@@ -259,7 +267,7 @@ async function run(options: RunOptions): Promise<string> {
     const alone = summarize(rates[impl + false]), beside = summarize(rates[impl + true]);
     return [impl === 'sparrow' ? 'Sparrow' : 'mosquitto ' + mosquitto, formatSummary(alone, rateK), formatSummary(beside, rateK), pct(beside.median / alone.median)];
   });
-  sections.push(`### A stuck subscriber beside a healthy one\n\nOne publisher, closed loop (${WINDOW} QoS 1 publishes unacknowledged), 64-byte payloads; a healthy QoS 1 subscriber that acknowledges at once, `
+  sections.push(`### A stuck subscriber beside a healthy one\n\nOne publisher, closed loop (at most ${WINDOW} QoS 1 publishes not yet delivered to the healthy subscriber), 64-byte payloads; a healthy QoS 1 subscriber that acknowledges at once, `
     + `alone, or beside a QoS 1 subscriber on the same topics that stopped reading before the publisher started. The healthy subscriber's messages per second over ${ms / 1000} s from the first publish, `
     + `median (min–max) of ${runs} runs, each on a fresh broker with its defaults. Sparrow keeps the stuck subscriber on probation (its publishers go on) and disconnects it after \`--stall-timeout\` (1 s) without progress; `
     + 'mosquitto keeps it connected and drops what it cannot queue (max_queued_messages 1000).\n\n'
