@@ -377,11 +377,12 @@ export class Broker implements ConnectionHost<Connection> {
     if (!conn) return;
     conn.pump();
     if (s.queue.length >= o.queueHigh) {
-      // back-pressure: stop reading the publisher instead of growing the queue without bound, for as
-      // long as the subscriber makes progress (Connection.watchStall)
-      if (from && from !== conn && !s.blocked.has(from)) { s.blocked.add(from); from.block(); }
+      // back-pressure: stop reading the publisher instead of growing the queue without bound, once the
+      // subscriber has shown it is reading, only slowly; until then it is on probation and the
+      // publisher goes on (see Connection.watchStall)
+      conn.watchStall();
+      if (conn.paces && from && from !== conn && !s.blocked.has(from)) { s.blocked.add(from); from.block(); }
       conn.refreshPause();
-      if (s.blocked.size) conn.watchStall();
     }
   }
 

@@ -60,8 +60,9 @@ export interface BrokerOptions {
    */
   memoryLimit: number;
   /**
-   * Milliseconds a subscriber may keep publishers paused on its full queue without progress (an
-   * acknowledgement, or 4 KB taken from its socket); then it is disconnected (0x97). 0: never.
+   * Milliseconds a subscriber's full queue may go without progress (an acknowledgement, or 4 KB taken
+   * from its socket) before it is disconnected (0x97); one that made progress paces its publishers
+   * from then on (see Connection.watchStall). 0: never, and every full queue pauses its publishers.
    */
   stallTimeout: number;
   /** Subscriptions one client may hold; more are refused (0x97 in MQTT 5, 0x80 in 3.1.1). */

@@ -87,6 +87,8 @@ describe('broker: command line', () => {
       assert.equal(o.logLevel, 'debug');
       assert.equal(o.fsync, true);
       assert.equal(o.tlsPort, null);
+      const flow = brokerOptions({ 'max-queued-messages': '5', 'max-queued-bytes': '1000', 'memory-limit': '0', 'stall-timeout': '250', 'max-keepalive': '60' });
+      assert.deepEqual([flow.maxQueuedMessages, flow.maxQueuedBytes, flow.memoryLimit, flow.stallTimeout, flow.maxKeepalive], [5, 1000, 0, 250, 60]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

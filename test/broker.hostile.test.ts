@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { encodePacket } from '../firmware/mqtt';
 import { Cleanup, client, inbox, RawClient, startBroker, subscribe, type TestBroker } from './support/broker';
 import { until } from './support/wait';
+import type { Connection } from '../broker/connection';
 
 describe('broker: hostile input', () => {
   let tb: TestBroker;
@@ -139,35 +140,44 @@ describe('broker: hostile input', () => {
 describe('broker: back-pressure', () => {
   let tb: TestBroker;
   const cleanup = new Cleanup();
-  beforeEach(async () => { tb = await startBroker({ queueHigh: 200, queueLow: 50, maxInflight: 50 }); });
+  beforeEach(async () => { tb = await startBroker({ queueHigh: 200, queueLow: 50, maxInflight: 50, stallTimeout: 300 }); });
   afterEach(async () => { await cleanup.run(); await tb.broker.close(); });
 
-  it('a slow QoS 1 subscriber pauses the publisher instead of losing messages; all arrive', async function () {
+  it('a slow QoS 1 subscriber, once it shows it is reading, pauses the publisher instead of losing messages; all arrive', async function () {
     this.timeout(30000);
     const N = 3000;
     const payload = 'x'.repeat(300);
     const sub = await RawClient.open(tb.port, { clientId: 'slowsub' }, 4, cleanup);
     sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'bp', qos: 1 }] });
     await sub.next('suback');
+    const s = tb.broker.sessions.get('slowsub')!;
+    const conn = s.conn as Connection;
+    let maxQueue = 0, paused = false;
+    // the subscriber reads and acknowledges, slowly: a message per millisecond at most
+    const seen: number[] = [];
+    const reading = (async () => {
+      while (seen.length < N) {
+        const p: any = await sub.next('publish');
+        maxQueue = Math.max(maxQueue, s.queue.length);
+        paused = paused || tb.broker.stats.backpressurePauses > 0;
+        seen.push(Number(Buffer.from(p.payload).toString().split(' ')[0]));
+        sub.send({ cmd: 'puback', messageId: p.messageId });
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
     const pub = await client(tb.url, { clientId: 'fastpub', protocolVersion: 4 }, cleanup);
     let acked = 0;
-    for (let i = 0; i < N; i++) pub.publish('bp', i + ' ' + payload, { qos: 1 }, () => { acked++; });
-    const s = tb.broker.sessions.get('slowsub')!;
-    let maxQueue = 0;
-    await until(() => { maxQueue = Math.max(maxQueue, s.queue.length); return tb.broker.stats.backpressurePauses > 0; }, 'publisher paused');
-    assert.ok(acked < N);
-    // now the subscriber reads and acknowledges everything
-    const seen: number[] = [];
-    while (seen.length < N) {
-      const p: any = await sub.next('publish');
-      maxQueue = Math.max(maxQueue, s.queue.length);
-      seen.push(Number(Buffer.from(p.payload).toString().split(' ')[0]));
-      sub.send({ cmd: 'puback', messageId: p.messageId });
-    }
+    const publish = (from: number, to: number) => { for (let i = from; i < to; i++) pub.publish('bp', i + ' ' + payload, { qos: 1 }, () => { acked++; }); };
+    publish(0, 300); // fills its queue: on probation, it shows it reads
+    await until(() => conn.paces, 'the subscriber earned pacing');
+    publish(300, N); // now its full queue pauses the publisher
+    await reading;
     assert.deepEqual(seen, Array.from({ length: N }, (_, i) => i));
     await until(() => acked === N, 'all publishes acknowledged');
+    assert.ok(paused, 'the publisher was paused');
     assert.equal(tb.broker.stats.messagesDropped, 0);
+    assert.equal(tb.broker.stats.clientsStalled, 0, 'a slow reader is not a stuck one');
     // bounded: the high-water mark plus what one 64 KB socket read of the publisher holds (~210 packets)
-    assert.ok(maxQueue < 200 + 2 * 220, `queue reached ${maxQueue}`);
+    assert.ok(maxQueue < 300 + 2 * 220, `queue reached ${maxQueue}`);
   });
 });

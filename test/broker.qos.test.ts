@@ -102,10 +102,11 @@ describe('broker: QoS', () => {
     await r.next('suback');
     const pub = await client(tb.url, { clientId: 'wpub' }, cleanup);
     for (let i = 0; i < 10; i++) pub.publish('w', String(i), { qos: 1 });
-    await until(() => tb.broker.sessions.get('win')!.queue.length === 7, 'seven queued');
-    // the three in flight may still be on their way through the socket: wait for them, then check no more came
+    // the three in flight are written at the end of the broker's turn: wait for them, then count
+    await until(() => tb.broker.sessions.get('win')!.queue.length === 7 && r.packets.some((p) => p.cmd === 'publish'), 'seven queued, some sent');
     await until(() => r.packets.filter((p) => p.cmd === 'publish').length >= 3, 'three in flight');
     assert.equal(r.packets.filter((p) => p.cmd === 'publish').length, 3);
+    assert.equal(tb.broker.sessions.get('win')!.inflight.size, 3);
     const seen: string[] = [];
     for (let i = 0; i < 10; i++) {
       const p: any = await r.next('publish');

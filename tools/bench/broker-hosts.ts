@@ -105,7 +105,8 @@ async function startMosquitto(): Promise<RunningBroker> {
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+/** Resolves once `port` accepts connections; rejects if `child` exits first or after 10 s. */
+export async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10000;
   for (;;) {
     if (child.exitCode !== null) throw new Error('mosquitto exited with code ' + child.exitCode);

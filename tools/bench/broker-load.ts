@@ -7,7 +7,7 @@
 import * as net from 'net';
 import { performance } from 'perf_hooks';
 import { encode, PacketReader } from '../../firmware/mqtt';
-import type { DecodedPacket, Packet, PublishPacket } from '../../firmware/mqtt';
+import type { AckPacket, DecodedPacket, Packet, PublishPacket } from '../../firmware/mqtt';
 import { processCpuSeconds } from './broker-hosts';
 
 export type Shape = 'fan-in' | 'fan-out';
@@ -52,15 +52,15 @@ const MAX_SAMPLES = 1 << 22;
 /** Stop writing to a publisher socket holding this much: the broker is not reading (back-pressure). */
 const SOCKET_HIGH = 1 << 20;
 
-/** One MQTT connection: codec in, batched writes out (one socket write per tick). */
-class Peer {
+/** One MQTT 3.1.1 connection: codec in, batched writes out (one socket write per tick). */
+export class Peer {
   private reader = new PacketReader({ protocolVersion: 4 });
   private out = new Uint8Array(256 * 1024);
   private outPos = 0;
   private scheduled = false;
   private waiting: { cmd: string; resolve(p: DecodedPacket): void }[] = [];
   onPublish: (p: PublishPacket) => void = () => {};
-  onAck: () => void = () => {};
+  onAck: (messageId: number) => void = () => {};
 
   constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
@@ -71,11 +71,13 @@ class Peer {
     socket.on('error', () => { /* the run's end closes sockets; errors show as missing messages */ });
   }
 
-  static open(port: number, clientId: string): Promise<Peer> {
+  /** Connects; `onPublish` is set first, so that messages a resumed session sends with the CONNACK are not missed. */
+  static open(port: number, clientId: string, clean = true, onPublish?: (p: PublishPacket, peer: Peer) => void): Promise<Peer> {
     return new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1', async () => {
         const p = new Peer(s);
-        p.send({ cmd: 'connect', protocolVersion: 4, clientId, clean: true, keepalive: 0 });
+        if (onPublish) p.onPublish = (packet) => onPublish(packet, p);
+        p.send({ cmd: 'connect', protocolVersion: 4, clientId, clean, keepalive: 0 });
         await p.next('connack');
         resolve(p);
       });
@@ -85,7 +87,7 @@ class Peer {
 
   private onPacket = (p: DecodedPacket): void => {
     if (p.cmd === 'publish') { this.onPublish(p as PublishPacket); return; }
-    if (p.cmd === 'puback') { this.onAck(); return; }
+    if (p.cmd === 'puback') { this.onAck((p as AckPacket).messageId); return; }
     const i = this.waiting.findIndex((w) => w.cmd === p.cmd);
     if (i >= 0) this.waiting.splice(i, 1)[0].resolve(p);
   };
@@ -96,7 +98,11 @@ class Peer {
 
   send(p: Packet): void {
     let n = encode(p, 4, this.out, this.outPos);
-    if (n < 0) { this.flush(); n = encode(p, 4, this.out, 0); }
+    if (n < 0) {
+      this.flush();
+      if (-n > this.out.length) this.out = new Uint8Array(-n); // a packet bigger than the batch buffer
+      n = encode(p, 4, this.out, 0);
+    }
     this.outPos += n;
     if (!this.scheduled) { this.scheduled = true; process.nextTick(this.flush); }
   }

@@ -7,6 +7,7 @@ import { board } from './board';
 import { broker } from './broker';
 import { codec } from './codec';
 import { fleet } from './fleet';
+import { flow } from './flow';
 import { wire } from './wire';
 import { updateReport } from './report';
 import { describeMachine, machine } from './machine';
@@ -14,7 +15,7 @@ import { espruinoError } from './espruino';
 import { CHILD_ENV, serveChild, Suite } from './suite';
 
 /** The board suite runs only when an interpreter is given; the others run anywhere. */
-const SUITES: Suite[] = [codec, broker, wire, fleet, board];
+const SUITES: Suite[] = [codec, broker, wire, fleet, flow, board];
 
 /** A bad flag or path: one line, exit 2, before any work starts. */
 class UsageError extends Error {}

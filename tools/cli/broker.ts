@@ -70,7 +70,7 @@ Options:
       --max-queued-messages N  QoS 1/2 messages one session may hold, queued and in flight (default ${DEFAULTS.maxQueuedMessages})
       --max-queued-bytes N   bytes of messages one session may hold (default ${DEFAULTS.maxQueuedBytes}); past either bound a message is dropped and counted, a connected client disconnected
       --memory-limit N       bytes of messages all sessions together may hold; past it messages for offline sessions are dropped and counted (default ${DEFAULTS.memoryLimit}; 0: none)
-      --stall-timeout MS     a subscriber holding publishers paused this long without progress is disconnected (default ${DEFAULTS.stallTimeout}; 0: never)
+      --stall-timeout MS     a subscriber whose full queue makes no progress this long is disconnected (default ${DEFAULTS.stallTimeout}; 0: never)
       --max-topic-levels N   levels a topic or filter may have; deeper ones are refused (default ${DEFAULTS.maxTopicLevels})
       --connect-timeout MS   time a new connection has to send CONNECT (default ${DEFAULTS.connectTimeout})
       --sys-interval S       seconds between $SYS updates, 0 disables (default ${DEFAULTS.sysInterval})
