@@ -31,14 +31,19 @@ export async function waitForPort(port: number, ms = 10000): Promise<void> {
   }
 }
 
-export async function startMosquitto(): Promise<Mosquitto> {
+/**
+ * `maxQueuedMessages`: QoS 1/2 messages mosquitto queues per client before it drops them (0: no limit).
+ * A fleet benchmark's one checker subscribes to thousands of boards and may fall seconds behind on a busy
+ * machine: with the tests' 10,000 it would lose readings at the broker, not at the boards.
+ */
+export async function startMosquitto(options: { maxQueuedMessages?: number } = {}): Promise<Mosquitto> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(conf, [
     // as root, mosquitto would drop to its own user and could not write the persistence file here
     `listener ${port} 127.0.0.1`, 'user root', 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
-    'autosave_interval 1', 'log_dest stderr', 'log_type error', 'max_queued_messages 10000',
+    'autosave_interval 1', 'log_dest stderr', 'log_type error', `max_queued_messages ${options.maxQueuedMessages === undefined ? 10000 : options.maxQueuedMessages}`,
   ].join('\n') + '\n');
   let child: ChildProcess | null = null;
   const start = async () => {
