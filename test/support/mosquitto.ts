@@ -36,6 +36,12 @@ export interface MosquittoOptions {
   users?: { [user: string]: string };
   /** Lines for the end of its config (a password file, a bridge...). */
   extra?: string[];
+  /**
+   * QoS 1/2 messages mosquitto queues per client before it drops them (0: no limit; default 10,000).
+   * A fleet benchmark's one checker subscribes to thousands of boards and may fall seconds behind on a
+   * busy machine: with 10,000 it would lose readings at the broker, not at the boards.
+   */
+  maxQueuedMessages?: number;
 }
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
@@ -49,7 +55,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     // as root, mosquitto would drop to its own user and could not write the persistence file here
     `listener ${port} 127.0.0.1`, 'user root', 'persistence true', `persistence_location ${dir}/`,
     ...(users.length ? ['allow_anonymous false', `password_file ${passwords}`] : ['allow_anonymous true']),
-    'autosave_interval 1', 'log_dest stderr', 'log_type error', 'max_queued_messages 10000', ...(options.extra || []),
+    'autosave_interval 1', 'log_dest stderr', 'log_type error', `max_queued_messages ${options.maxQueuedMessages === undefined ? 10000 : options.maxQueuedMessages}`, ...(options.extra || []),
   ].join('\n') + '\n');
   let child: ChildProcess | null = null;
   const start = async () => {
