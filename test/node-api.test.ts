@@ -120,4 +120,20 @@ describe('package main (dist/node/sparrow-mqtt.js)', () => {
       await tb.broker.close();
     }
   });
+
+  it('reconnect() during an end() that waits for a message in flight connects again once the end is done', async () => {
+    const client = await sparrow.connectAsync(m.url);
+    const events: string[] = [];
+    client.publish('defer/a', 'x', { qos: 1 }, (e: Error | null) => events.push('acked ' + e));
+    for (const name of ['end', 'connect']) client.on(name, () => events.push(name));
+    client.end();
+    client.reconnect();
+    try {
+      await until(() => events.includes('connect'), 'the connect after the end');
+      assert.deepEqual(events, ['acked null', 'end', 'connect']);
+      assert.equal(client.connected, true);
+    } finally {
+      await client.endAsync(true);
+    }
+  });
 });

@@ -250,9 +250,9 @@ function connect(o: any): number {
   o.clientId = rdString();
   if (willFlag) {
     const will: any = { qos: willQos, retain: (flags & 32) !== 0 };
-    will.properties = v5 ? properties(WILL) : undefined;
-    will.topic = topicString();
-    will.payload = bin();
+    will.properties = v5 ? rdProperties(WILL) : undefined;
+    will.topic = rdTopic();
+    will.payload = rdBinary();
     o.will = will;
   } else o.will = undefined;
   o.username = flags & 128 ? rdString() : undefined;

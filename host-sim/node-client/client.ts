@@ -90,7 +90,8 @@ export class MqttClient extends EventEmitter {
     return this;
   }
 
-  unsubscribe(topics: string | string[], opts?: { properties?: Properties } | PacketCallback, cb?: PacketCallback): this {
+  /** `opts` is MQTT.js's place for MQTT 5 UNSUBSCRIBE properties, which are not sent (yet). */
+  unsubscribe(topics: string | string[], opts?: Record<string, unknown> | PacketCallback, cb?: PacketCallback): this {
     if (typeof opts === 'function') cb = opts;
     const done = this.track(cb);
     if (this.disconnecting || this.disconnected) return this.fail(done, 'client disconnecting');
@@ -101,9 +102,10 @@ export class MqttClient extends EventEmitter {
   /**
    * Disconnects cleanly and stops reconnecting. Without `force`, as MQTT.js, it first waits for the
    * messages in flight to be acknowledged while the link is up; what is still unanswered then gets
-   * "Connection closed". Emits 'end', then calls `cb`.
+   * "Connection closed". Emits 'end', then calls `cb`. `opts` is MQTT.js's place for the MQTT 5
+   * DISCONNECT's reason code and properties: the DISCONNECT always says 0, normal disconnection.
    */
-  end(force?: boolean | (() => void), opts?: { reasonCode?: number } | (() => void), cb?: () => void): this {
+  end(force?: boolean | (() => void), opts?: Record<string, unknown> | (() => void), cb?: () => void): this {
     if (typeof force === 'function') { cb = force; force = false; }
     if (typeof opts === 'function') cb = opts;
     if (cb) this.once('end', cb);
@@ -116,12 +118,15 @@ export class MqttClient extends EventEmitter {
   }
 
   /**
-   * After end(): connects again with fresh stores (as MQTT.js). While running: drops the link, and the
-   * firmware client reconnects through its backoff with its store, so nothing in flight is lost.
+   * After end(): connects again with fresh stores (as MQTT.js); during end(), once it is done. While
+   * running: drops the link, and the firmware client reconnects through its backoff with its store, so
+   * nothing in flight is lost.
    */
   reconnect(): this {
-    if (this.disconnected || this.disconnecting) {
-      this.disconnected = this.disconnecting = false;
+    if (this.disconnecting) {
+      this.once('end', () => this.reconnect()); // as MQTT.js: after the end() under way
+    } else if (this.disconnected) {
+      this.disconnected = false;
       this.start();
     } else if (this.socket) {
       this.socket.destroy();
