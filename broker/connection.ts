@@ -598,13 +598,12 @@ export class Connection {
   private checkStall = (): void => {
     this.stallTimer = null;
     const s = this.session, o = this.broker.options;
-    if (this.state !== 'connected' || !s || s.queue.length <= o.queueLow) return; // it caught up
+    if (this.state !== 'connected' || !s) return;
     const taken = this.bytesWritten - this.link.buffered() - this.stallMark.taken;
-    if (this.acksIn > this.stallMark.acks || taken >= STALL_PROGRESS_BYTES) {
-      this.pacing = true;
-      this.watchStall();
-      return;
-    }
+    const progressed = this.acksIn > this.stallMark.acks || taken >= STALL_PROGRESS_BYTES;
+    if (progressed) this.pacing = true; // it reads: from now on its full queue paces its publishers
+    if (s.queue.length <= o.queueLow) return; // it caught up
+    if (progressed) { this.watchStall(); return; }
     this.broker.stats.clientsStalled++;
     this.close(QUOTA_EXCEEDED, `not reading: its queue of ${s.queue.length} made no progress in ${o.stallTimeout} ms`);
   };

@@ -140,7 +140,8 @@ describe('broker: hostile input', () => {
 describe('broker: back-pressure', () => {
   let tb: TestBroker;
   const cleanup = new Cleanup();
-  beforeEach(async () => { tb = await startBroker({ queueHigh: 200, queueLow: 50, maxInflight: 50, stallTimeout: 300 }); });
+  // a stall-timeout well above the test process's own pauses on a loaded machine: this subscriber is slow, not stuck
+  beforeEach(async () => { tb = await startBroker({ queueHigh: 200, queueLow: 50, maxInflight: 50, stallTimeout: 2000 }); });
   afterEach(async () => { await cleanup.run(); await tb.broker.close(); });
 
   it('a slow QoS 1 subscriber, once it shows it is reading, pauses the publisher instead of losing messages; all arrive', async function () {
