@@ -104,7 +104,7 @@ describe('codec: a mosquitto bridge\'s CONNECT (protocol level 0x80 | version)',
 });
 
 describe('codec: the reader refuses what the encoder refuses, where a peer could send it', () => {
-  it('MQTT-3.3.2-2: a PUBLISH or will topic with a wildcard is refused with 0x90 (the broker used to route it)', () => {
+  it('MQTT-3.3.2-2: a PUBLISH or will topic with a wildcard is refused with 0x90 (the will\'s used to pass)', () => {
     const publish = Uint8Array.of(0x30, 5, 0, 3, 0x61, 0x2f, 0x2b); // PUBLISH "a/+", no payload
     assert.throws(() => decodePackets(publish, { protocolVersion: 4 }), (e: any) => e.reasonCode === 0x90);
     const connect = encodePacket({ cmd: 'connect', clientId: 'c', will: { topic: 'a/b', payload: 'x' } }, { protocolVersion: 4 });
