@@ -7,7 +7,7 @@ import * as net from 'net';
 import * as tls from 'tls';
 import { WebSocketServer } from 'ws';
 import { VERSION } from '../firmware/version';
-import type { QoS } from '../firmware/mqtt';
+import { QUOTA_EXCEEDED, SERVER_SHUTTING_DOWN, type QoS } from '../firmware/mqtt';
 import { Auth } from './auth';
 import type { Clock, Timer } from './clock';
 import { Connection } from './connection';
@@ -19,12 +19,13 @@ import type { Message } from './message';
 import { withDefaults, type BrokerOptions } from './options';
 import { Persistence } from './persistence';
 import { RetainedStore } from './retained';
-import { NEVER_EXPIRES, Session, type Delivery } from './sessions';
+import { deliverySize, NEVER_EXPIRES, Session, type Delivery } from './sessions';
 import { Stats } from './stats';
 import { parseShared, TopicTree, type MatchVisitor, type SharedGroup, type SubEntry } from './topic-tree';
 import { Wills } from './will';
 
-const SHUTTING_DOWN = 0x8b;
+/** Why a message was dropped, as counted in $SYS/broker/messages/dropped/<reason>. */
+type DropReason = 'queue-full' | 'session-limit' | 'memory-limit';
 
 export class Broker implements ConnectionHost<Connection> {
   readonly options: BrokerOptions;
@@ -38,6 +39,8 @@ export class Broker implements ConnectionHost<Connection> {
   readonly connections = new Set<Connection>();
   readonly wills: Wills;
   store: Persistence | null = null;
+  /** Bytes of messages held by all sessions, queued and in flight (bounded by options.memoryLimit). */
+  queuedBytes = 0;
   /** Bound ports, once listening (0 when the listener is off). */
   readonly ports = { tcp: 0, tls: 0, ws: 0 };
   private servers: { close(cb: () => void): void }[] = [];
@@ -79,8 +82,15 @@ export class Broker implements ConnectionHost<Connection> {
     }
     if (o.tlsPort !== null) {
       if (!o.cert || !o.key) throw new Error('--tls-port needs --cert and --key');
-      const server = tls.createServer({ cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) }, (s) => { track(s); this.attach(socketLink(s, 'tls', this.clock)); });
-      server.on('tlsClientError', (e) => this.log.debug(`TLS handshake failed: ${e.message}`));
+      const secureContext = tls.createSecureContext({ cert: fs.readFileSync(o.cert), key: fs.readFileSync(o.key) });
+      // the connection is attached at TCP accept, before the handshake, so that its CONNECT timeout
+      // covers the handshake too: a peer that never sends a ClientHello is closed like one that never sends CONNECT
+      const server = net.createServer((raw) => {
+        track(raw);
+        const s = new tls.TLSSocket(raw, { isServer: true, secureContext });
+        s.on('error', (e) => this.log.debug(`TLS ${raw.remoteAddress}:${raw.remotePort}: ${e.message}`));
+        this.attach(socketLink(s, 'tls', this.clock));
+      });
       this.ports.tls = await this.bind(server, o.tlsPort, 'MQTT over TLS');
     }
     if (o.wsPort !== null) {
@@ -128,7 +138,7 @@ export class Broker implements ConnectionHost<Connection> {
     this.closing = true;
     const clock = this.clock;
     if (this.sysTimer) clock.clearTimeout(this.sysTimer);
-    for (const c of [...this.connections]) c.close(SHUTTING_DOWN, 'server shutting down');
+    for (const c of [...this.connections]) c.close(SERVER_SHUTTING_DOWN, 'server shutting down');
     this.wills.clear();
     for (const s of this.sessions.values()) if (s.expiryTimer) clock.clearTimeout(s.expiryTimer);
     // servers close once their connections have ended; a peer that never reads (a stalled subscriber, a
@@ -248,6 +258,8 @@ export class Broker implements ConnectionHost<Connection> {
     s.subs.clear();
     s.queue.clear();
     s.inflight.clear();
+    this.queuedBytes -= s.bytes;
+    s.bytes = 0;
     this.sessions.delete(s.clientId);
     this.unblock(s);
     this.store?.deleteSession(s);
@@ -346,27 +358,61 @@ export class Broker implements ConnectionHost<Connection> {
     // what a subscription matches
     if (!this.auth.allowed('read', msg.topic, s.username, s.clientId)) return;
     const conn = s.conn as Connection | null;
-    if (!conn) {
-      if (qos === 0) return; // QoS 0 is not queued for offline clients
-      if (s.queue.length + s.inflight.size >= o.maxOfflineQueue) { this.dropped(s, 'offline queue full'); return; }
-    } else if (qos === 0 && s.queue.length >= o.queueHigh * 4) {
-      this.dropped(s, 'queue full'); // only QoS 0 is ever dropped for a connected client
-      return;
-    }
     const d: Delivery = { msg, qos, retain, subIds, id: 0, released: false, seq: 0 };
-    if (qos > 0 && s.persistent && this.store) this.store.saveDelivery(s, d);
+    if (qos === 0) {
+      if (!conn) return; // QoS 0 is not queued for offline clients
+      if (s.queue.length >= o.queueHigh * 4) { this.dropped(s, 'queue-full'); return; }
+    } else {
+      const over = this.overBound(s, deliverySize(d), conn !== null);
+      if (over) {
+        this.dropped(s, over);
+        // a connected client this far behind is not keeping up: it leaves, its session keeps what it holds
+        if (conn) conn.close(QUOTA_EXCEEDED, `queue over its bound (${s.queue.length + s.inflight.size} messages, ${s.bytes} bytes)`);
+        return;
+      }
+      if (s.persistent && this.store) this.store.saveDelivery(s, d);
+    }
+    this.hold(s, d);
     s.queue.push(d);
     if (!conn) return;
     conn.pump();
     if (s.queue.length >= o.queueHigh) {
-      // back-pressure: stop reading the publisher instead of growing the queue without bound
+      // back-pressure: stop reading the publisher instead of growing the queue without bound, for as
+      // long as the subscriber makes progress (Connection.watchStall)
       if (from && from !== conn && !s.blocked.has(from)) { s.blocked.add(from); from.block(); }
       conn.refreshPause();
+      if (s.blocked.size) conn.watchStall();
     }
   }
 
-  private dropped(s: Session, why: string): void {
-    if (this.stats.messagesDropped++ % 1000 === 0) this.log.warn(`${s.clientId}: message dropped (${why}); ${this.stats.messagesDropped} so far`);
+  /** The bound a QoS 1/2 delivery of `size` bytes would take `s` past, if any. */
+  private overBound(s: Session, size: number, connected: boolean): DropReason | null {
+    const o = this.options;
+    if (s.queue.length + s.inflight.size >= o.maxQueuedMessages || s.bytes + size > o.maxQueuedBytes) return 'session-limit';
+    if (!connected && o.memoryLimit && this.queuedBytes + size > o.memoryLimit) return 'memory-limit';
+    return null;
+  }
+
+  /** `d` is now held by `s` (queued or in flight), until release. */
+  hold(s: Session, d: Delivery): void {
+    const n = deliverySize(d);
+    s.bytes += n;
+    this.queuedBytes += n;
+  }
+
+  /** `d` has left `s`: sent at QoS 0, acknowledged, expired or discarded. */
+  release(s: Session, d: Delivery): void {
+    const n = deliverySize(d);
+    s.bytes -= n;
+    this.queuedBytes -= n;
+  }
+
+  private dropped(s: Session, why: DropReason): void {
+    const st = this.stats;
+    if (why === 'queue-full') st.droppedQueueFull++;
+    else if (why === 'session-limit') st.droppedSessionLimit++;
+    else st.droppedMemoryLimit++;
+    if (st.messagesDropped++ % 1000 === 0) this.log.warn(`${s.clientId}: message dropped (${why}); ${st.messagesDropped} so far`);
   }
 
   /** The session's queue drained (or it went away): let its publishers read again. */
@@ -394,7 +440,7 @@ export class Broker implements ConnectionHost<Connection> {
   publishSys(): void {
     const values = this.stats.snapshot({
       clients: [...this.sessions.values()].filter((s) => s.conn).length, sessions: this.sessions.size,
-      subscriptions: this.tree.size, retained: this.retained.size, version: VERSION,
+      subscriptions: this.tree.size, retained: this.retained.size, queuedBytes: this.queuedBytes, version: VERSION,
     });
     for (const [topic, value] of values) {
       const m: Message = { topic, payload: Buffer.from(value), qos: 0, retain: true, expiresAt: 0, origin: '' };
@@ -422,6 +468,7 @@ export class Broker implements ConnectionHost<Connection> {
       for (const d of r.deliveries) {
         if (d.id) s.inflight.set(d.id, d);
         else s.queue.push(d);
+        this.hold(s, d);
       }
       if (s.expiry !== NEVER_EXPIRES) {
         const left = Math.max(0, r.disconnectedAt + s.expiry * 1000 - now);

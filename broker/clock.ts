@@ -20,11 +20,37 @@ export interface Clock {
   defer(fn: () => void): void;
 }
 
+/**
+ * Node fires a timer whose delay is over 2^31-1 ms (24.8 days) after 1 ms. Session expiry, message
+ * expiry and will delays may be up to 2^32-1 s, so longer timers wait in steps of at most this.
+ */
+export const MAX_NODE_DELAY = 0x7fffffff;
+
+/** Node's timers for delays of any length: a chain of steps of at most `maxStep` ms towards one deadline. */
+export function nodeTimers(maxStep = MAX_NODE_DELAY): Pick<Clock, 'setTimeout' | 'clearTimeout'> {
+  interface LongTimer { step: NodeJS.Timeout | null }
+  return {
+    setTimeout(fn, ms) {
+      const deadline = Date.now() + (ms > 0 ? ms : 0);
+      const timer: LongTimer = { step: null };
+      const arm = () => {
+        const left = deadline - Date.now();
+        timer.step = left > maxStep ? setTimeout(arm, maxStep).unref() : setTimeout(fn, left).unref();
+      };
+      arm();
+      return timer;
+    },
+    clearTimeout(timer) {
+      const t = timer as LongTimer | null | undefined;
+      if (t && t.step) clearTimeout(t.step);
+    },
+  };
+}
+
 /** Node's clock. Its timers are unref'd: a broker's housekeeping never keeps the process alive. */
 export const nodeClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+  ...nodeTimers(),
   // setImmediate runs right after the poll phase, once every socket read of the turn is handled,
   // so batching adds no timer delay
   defer: (fn) => { setImmediate(fn); },

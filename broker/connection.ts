@@ -7,7 +7,8 @@ import {
   BAD_USERNAME_OR_PASSWORD, CLIENT_ID_NOT_VALID, NO_MATCHING_SUBSCRIBERS, NO_SUBSCRIPTION_EXISTED,
   NOT_AUTHORIZED, PACKET_ID_NOT_FOUND, PROTOCOL_ERROR, QUOTA_EXCEEDED, RECEIVE_MAXIMUM_EXCEEDED,
   SESSION_TAKEN_OVER, TOPIC_ALIAS_INVALID, TOPIC_FILTER_INVALID, TOPIC_NAME_INVALID, KEEP_ALIVE_TIMEOUT,
-  UNSUPPORTED_PROTOCOL_VERSION, IMPLEMENTATION_SPECIFIC,
+  UNSUPPORTED_PROTOCOL_VERSION, IMPLEMENTATION_SPECIFIC, BAD_AUTHENTICATION_METHOD, DISCONNECT_WITH_WILL,
+  SERVER_SHUTTING_DOWN,
 } from '../firmware/mqtt';
 import type {
   AckPacket, ConnectPacket, DecodedPacket, DisconnectPacket, Packet, Properties, PublishPacket, QoS,
@@ -20,13 +21,26 @@ import { expired, forwardedProperties, remainingExpiry, type Message } from './m
 import { NEVER_EXPIRES, type Delivery, type Session } from './sessions';
 import { levelCount, parseShared, type SubEntry } from './topic-tree';
 
-const BAD_AUTH_METHOD = 0x8c;
+/** Bytes a subscriber's socket must take within stall-timeout (acknowledging anything also counts) to be making progress. */
+const STALL_PROGRESS_BYTES = 4096;
 /** Stop moving queued messages to a link holding this many unsent bytes; go on at 'drain'. */
 const WRITE_HIGH = 256 * 1024;
 /** Output buffer sizes: the first one a connection takes, the most it grows to, and the least left over worth keeping. */
 const OUT_FIRST = 1024, OUT_CHUNK = 64 * 1024, OUT_KEEP = 256;
 
 type State = 'new' | 'connected' | 'closed';
+
+/** The will a CONNECT carries, as the message the broker will publish and its delay. */
+function willOf(w: NonNullable<ConnectPacket['will']>, clientId: string): { msg: Message; delay: number } {
+  const wp = w.properties;
+  const msg: Message = {
+    topic: w.topic, payload: new Uint8Array(w.payload as Uint8Array), qos: (w.qos || 0) as QoS, retain: !!w.retain,
+    properties: forwardedProperties(wp), expiresAt: 0, origin: clientId,
+  };
+  const ei = wp && wp.messageExpiryInterval;
+  if (ei) msg.properties = { ...msg.properties, messageExpiryInterval: ei };
+  return { msg, delay: (wp && wp.willDelayInterval) || 0 };
+}
 
 export class Connection {
   readonly reader: PacketReader;
@@ -53,13 +67,19 @@ export class Connection {
   private outPos = 0;
   private outSize = OUT_FIRST;
   private flushScheduled = false;
-  /** Acks held until the store has committed what their publish wrote. */
+  /** Acks held until the store has committed what their publish wrote, and the last one's promise. */
   private heldAcks = 0;
+  private ackChain: Promise<void> = Promise.resolve();
   /** Sessions whose full queue paused this publisher. */
   private pausedBy = 0;
   private closeReason = '';
   /** A broker bridging in (bridgeMode): its subscriptions get No Local and Retain As Published, as in mosquitto. */
   private bridge = false;
+  // stall watch (see watchStall): bytes handed to the link, matched acks received, and both at the last check
+  private bytesWritten = 0;
+  private acksIn = 0;
+  private stallMark = { taken: 0, acks: 0 };
+  private stallTimer: Timer | null = null;
 
   constructor(readonly broker: ConnectionHost<Connection>, readonly link: Link) {
     this.reader = new PacketReader({ protocolVersion: 4, maxPacketSize: broker.options.maxPacketSize });
@@ -81,7 +101,6 @@ export class Connection {
 
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
-    this.lastSeen = this.clock.now();
     this.broker.stats.bytesReceived += chunk.length;
     let error;
     try {
@@ -103,6 +122,8 @@ export class Connection {
 
   private onPacket = (p: DecodedPacket): void => {
     if (this.state === 'closed') return;
+    // keepalive counts whole control packets [MQTT-3.1.2-24]: a trickle of bytes of an unfinished one is not a sign of life
+    this.lastSeen = this.clock.now();
     if (this.state === 'new') {
       if (p.cmd !== 'connect') { this.close(PROTOCOL_ERROR, 'first packet is ' + p.cmd + ', not connect'); return; } // [MQTT-3.1.0-1]
       this.onConnect(p as ConnectPacket);
@@ -128,7 +149,7 @@ export class Connection {
     this.bridge = !!p.bridgeMode;
     if (this.timer) this.clock.clearTimeout(this.timer);
     const props = p.properties || {};
-    if (props.authenticationMethod) return this.refuse(BAD_AUTH_METHOD, 5, 'enhanced authentication is not supported');
+    if (props.authenticationMethod) return this.refuse(BAD_AUTHENTICATION_METHOD, 5, 'enhanced authentication is not supported');
     let clientId = p.clientId, assigned = false;
     if (!clientId) {
       if (!this.v5 && !p.clean) return this.refuse(CLIENT_ID_NOT_VALID, 2, 'empty client id with a persistent session'); // [MQTT-3.1.3-8]
@@ -144,44 +165,49 @@ export class Connection {
     this.clientMaxPacket = props.maximumPacketSize || 0;
     this.clientAliasMax = props.topicAliasMaximum || 0;
     this.problemInfo = props.requestProblemInformation !== false;
-    let keepalive = p.keepalive || 0;
-    if (this.v5 && o.serverKeepAlive) keepalive = o.serverKeepAlive;
+    const keepalive = this.keepaliveFor(p.keepalive || 0);
+    if (keepalive < 0) return this.refuse(CLIENT_ID_NOT_VALID, 2, `keepalive ${p.keepalive}s is over the maximum ${o.maxKeepalive}s`);
     this.keepaliveMs = keepalive * 1000;
     const expiry = this.v5 ? Math.min(props.sessionExpiryInterval || 0, o.maxSessionExpiry) : p.clean ? 0 : NEVER_EXPIRES;
     if (p.will && this.tooDeep(p.will.topic)) return this.refuse(TOPIC_NAME_INVALID, 5, this.tooDeep(p.will.topic)!);
-    if (p.will) {
-      const w = p.will, wp = w.properties;
-      this.will = {
-        msg: {
-          topic: w.topic, payload: new Uint8Array(w.payload as Uint8Array), qos: (w.qos || 0) as QoS, retain: !!w.retain,
-          properties: forwardedProperties(wp), expiresAt: 0, origin: clientId,
-        },
-        delay: (wp && wp.willDelayInterval) || 0,
-      };
-      const ei = wp && wp.messageExpiryInterval;
-      if (ei) this.will.msg.properties = { ...this.will.msg.properties, messageExpiryInterval: ei };
-    }
+    if (p.will) this.will = willOf(p.will, clientId);
     const { session, present } = b.openSession(this, clientId, !!p.clean, expiry, p.username);
     this.session = session;
     this.state = 'connected';
     const ack: Packet = { cmd: 'connack', sessionPresent: present, returnCode: 0, reasonCode: 0 };
-    if (this.v5) {
-      const cp: Properties = {
-        receiveMaximum: o.receiveMaximum, topicAliasMaximum: o.topicAliasMaximum, maximumPacketSize: o.maxPacketSize,
-        retainAvailable: true, wildcardSubscriptionAvailable: true, subscriptionIdentifiersAvailable: true,
-        sharedSubscriptionAvailable: true,
-      };
-      if (assigned) cp.assignedClientIdentifier = clientId;
-      if (o.serverKeepAlive) cp.serverKeepAlive = o.serverKeepAlive;
-      if ((props.sessionExpiryInterval || 0) !== expiry) cp.sessionExpiryInterval = expiry;
-      if (props.requestResponseInformation) cp.responseInformation = 'response/' + clientId;
-      ack.properties = cp;
-    }
+    if (this.v5) ack.properties = this.connackProperties(p, assigned, keepalive, expiry);
     this.send(ack);
     this.log.info(`${this.name}: connected (MQTT ${this.v5 ? 5 : '3.1.1'}${this.bridge ? ' bridge' : ''}${this.username ? ', user ' + this.username : ''}, ` +
       `${p.clean ? 'clean' : 'resumed'} session${present ? ' present' : ''}, keepalive ${keepalive}s) over ${this.link.transport}`);
     this.armKeepalive();
     this.resume(session);
+  }
+
+  /**
+   * The keep alive a client gets, or -1 when it must be refused. With mosquitto's max_keepalive, an MQTT 5
+   * client asking more (or 0) is told the maximum (Server Keep Alive); a 3.1.1 client cannot be told, so
+   * it is refused with "identifier rejected", as mosquitto does.
+   */
+  private keepaliveFor(asked: number): number {
+    const o = this.broker.options;
+    const keepalive = this.v5 && o.serverKeepAlive ? o.serverKeepAlive : asked;
+    if (!o.maxKeepalive || (keepalive !== 0 && keepalive <= o.maxKeepalive)) return keepalive;
+    return this.v5 ? o.maxKeepalive : -1;
+  }
+
+  /** The MQTT 5 CONNACK's properties: the broker's limits and what it changed of the client's request. */
+  private connackProperties(p: ConnectPacket, assigned: boolean, keepalive: number, expiry: number): Properties {
+    const o = this.broker.options, props = p.properties || {};
+    const cp: Properties = {
+      receiveMaximum: o.receiveMaximum, topicAliasMaximum: o.topicAliasMaximum, maximumPacketSize: o.maxPacketSize,
+      retainAvailable: true, wildcardSubscriptionAvailable: true, subscriptionIdentifiersAvailable: true,
+      sharedSubscriptionAvailable: true,
+    };
+    if (assigned) cp.assignedClientIdentifier = this.clientId;
+    if (o.serverKeepAlive || keepalive !== (p.keepalive || 0)) cp.serverKeepAlive = keepalive;
+    if ((props.sessionExpiryInterval || 0) !== expiry) cp.sessionExpiryInterval = expiry;
+    if (props.requestResponseInformation) cp.responseInformation = 'response/' + this.clientId;
+    return cp;
   }
 
   /** CONNACK with an error, then close [MQTT-3.2.2-7]. */
@@ -219,27 +245,11 @@ export class Connection {
     const b = this.broker, s = this.session!;
     b.stats.messagesReceived++;
     b.stats.publishReceived++;
-    let topic = p.topic;
-    const alias = p.properties && p.properties.topicAlias;
-    if (alias !== undefined) {
-      if (alias > b.options.topicAliasMaximum) return this.close(TOPIC_ALIAS_INVALID, `topic alias ${alias} over the maximum`); // [MQTT-3.3.2-9]
-      if (topic) this.aliasesIn.set(alias, topic);
-      else {
-        const known = this.aliasesIn.get(alias);
-        if (known === undefined) return this.close(PROTOCOL_ERROR, `unknown topic alias ${alias}`);
-        topic = known;
-      }
-    }
-    const deep = this.tooDeep(topic);
-    if (deep) return this.close(TOPIC_NAME_INVALID, deep);
+    const topic = this.publishTopic(p);
+    if (topic === null) return;
     const qos = (p.qos || 0) as QoS, id = p.messageId || 0;
     if (qos === 2 && s.incoming.has(id)) { this.ack({ cmd: 'pubrec', messageId: id }); return; } // a resend: delivered once [MQTT-4.3.3-2]
-    if (qos === 2 && s.incoming.size >= b.options.receiveMaximum) {
-      return this.close(RECEIVE_MAXIMUM_EXCEEDED, `more than ${b.options.receiveMaximum} QoS 2 publishes unacknowledged`); // [MQTT-3.3.4-9]
-    }
-    if (qos === 1 && this.heldAcks >= b.options.receiveMaximum) {
-      return this.close(RECEIVE_MAXIMUM_EXCEEDED, `more than ${b.options.receiveMaximum} publishes unacknowledged`);
-    }
+    if (this.overReceiveMaximum(qos)) return;
     let reason = 0;
     if (topic.charCodeAt(0) === 36 /* $ */ || !b.auth.allowed('write', topic, this.username, this.clientId)) {
       reason = NOT_AUTHORIZED;
@@ -262,6 +272,43 @@ export class Connection {
     }
   }
 
+  /** A PUBLISH's topic, its alias resolved; null when the connection was closed for it. */
+  private publishTopic(p: PublishPacket): string | null {
+    let topic = p.topic;
+    const alias = p.properties && p.properties.topicAlias;
+    if (alias !== undefined) {
+      if (alias > this.broker.options.topicAliasMaximum) { this.close(TOPIC_ALIAS_INVALID, `topic alias ${alias} over the maximum`); return null; } // [MQTT-3.3.2-9]
+      if (topic) this.aliasesIn.set(alias, topic);
+      else {
+        const known = this.aliasesIn.get(alias);
+        if (known === undefined) { this.close(PROTOCOL_ERROR, `unknown topic alias ${alias}`); return null; }
+        topic = known;
+      }
+    }
+    const deep = this.tooDeep(topic);
+    if (deep) { this.close(TOPIC_NAME_INVALID, deep); return null; }
+    return topic;
+  }
+
+  /**
+   * Closes the connection of an MQTT 5 client past the Receive Maximum it was told. Only an MQTT 5 client is
+   * told it, so only it can be held to it; a 3.1.1 client's QoS 2 ids are bounded by the packet id space,
+   * and its QoS 1 backlog by pausing its reads (see ack).
+   */
+  private overReceiveMaximum(qos: QoS): boolean {
+    const max = this.broker.options.receiveMaximum;
+    if (!this.v5) return false;
+    if (qos === 2 && this.session!.incoming.size >= max) {
+      this.close(RECEIVE_MAXIMUM_EXCEEDED, `more than ${max} QoS 2 publishes unacknowledged`); // [MQTT-3.3.4-9]
+      return true;
+    }
+    if (qos === 1 && this.heldAcks >= max) {
+      this.close(RECEIVE_MAXIMUM_EXCEEDED, `more than ${max} publishes unacknowledged`);
+      return true;
+    }
+    return false;
+  }
+
   /** Why a topic or filter is refused for its depth (see BrokerOptions.maxTopicLevels), or null when it is not. */
   private tooDeep(topic: string): string | null {
     const limit = this.broker.options.maxTopicLevels;
@@ -274,8 +321,14 @@ export class Connection {
   private ack(a: Packet): void {
     const store = this.broker.store;
     if (!store || (!this.heldAcks && !store.dirty)) { this.send(a); return; }
-    this.heldAcks++;
-    store.written().then(() => { this.heldAcks--; this.send(a); }, (e) => {
+    if (++this.heldAcks === this.broker.options.receiveMaximum) this.refreshPause();
+    // chained, so acks go out in the order of their publishes [MQTT-4.6.0-2] even when lmdb settles
+    // the promises of its write batches out of order
+    const committed = store.written();
+    this.ackChain = this.ackChain.then(() => committed).then(() => {
+      if (this.heldAcks-- === this.broker.options.receiveMaximum) this.refreshPause();
+      this.send(a);
+    }, (e) => {
       this.log.error(`${this.name}: store write failed: ${e}`);
       this.close(IMPLEMENTATION_SPECIFIC, 'store write failed');
     });
@@ -295,6 +348,7 @@ export class Connection {
     if (!d) { this.log.debug(`${this.name}: ${p.cmd} for unknown packet id ${p.messageId}`); return; }
     const expect = d.qos === 1 ? 'puback' : d.released ? 'pubcomp' : 'pubrec';
     if (p.cmd !== expect) { this.log.debug(`${this.name}: ${p.cmd} for packet id ${p.messageId}, expected ${expect}`); return; }
+    this.acksIn++;
     if (p.cmd === 'pubrec' && !((p.reasonCode || 0) >= 0x80)) {
       d.released = true;
       if (s.persistent) b.store?.saveDelivery(s, d);
@@ -302,6 +356,7 @@ export class Connection {
       return;
     }
     s.inflight.delete(p.messageId);
+    b.release(s, d);
     if (d.seq) b.store?.deleteDelivery(s, d);
     this.pump();
   }
@@ -314,19 +369,12 @@ export class Connection {
     const granted: number[] = [];
     const fresh: [SubEntry<Session>, boolean][] = [];
     for (const sub of p.subscriptions) {
-      const shared = parseShared(sub.topic);
-      const inner = shared && shared !== 'invalid' ? shared.filter : sub.topic;
-      if (shared === 'invalid' || !validTopicFilter(inner) || this.tooDeep(inner)) { granted.push(this.v5 ? TOPIC_FILTER_INVALID : 0x80); continue; }
+      const parsed = parseShared(sub.topic), shared = parsed === 'invalid' ? null : parsed;
+      const inner = shared ? shared.filter : sub.topic;
+      if (parsed === 'invalid' || !validTopicFilter(inner) || this.tooDeep(inner)) { granted.push(this.v5 ? TOPIC_FILTER_INVALID : 0x80); continue; }
       if (shared && sub.nl) return this.close(PROTOCOL_ERROR, 'No Local on a shared subscription'); // [MQTT-3.8.3-4]
-      if (!b.auth.allowed('read', inner, this.username, this.clientId)) {
-        this.log.info(`${this.name}: subscription to ${sub.topic} refused by the ACL`);
-        granted.push(this.v5 ? NOT_AUTHORIZED : 0x80);
-        continue;
-      }
-      if (!s.subs.has(sub.topic) && s.subs.size >= b.options.maxSubscriptions) {
-        granted.push(this.v5 ? QUOTA_EXCEEDED : 0x80);
-        continue;
-      }
+      const refused = this.refusedFilter(sub.topic, inner);
+      if (refused) { granted.push(this.v5 ? refused : 0x80); continue; }
       const e: SubEntry<Session> = {
         // a bridge must not get back what it published here, and keeps the retained flags it forwards
         session: s, filter: sub.topic, qos: sub.qos, nl: !!sub.nl || (this.bridge && !shared), rap: !!sub.rap || this.bridge, rh: sub.rh || 0,
@@ -344,6 +392,17 @@ export class Connection {
     }
   }
 
+  /** The MQTT 5 reason a valid subscription to `filter` (`inner` without a share prefix) is refused by the ACL or the quota, or 0. */
+  private refusedFilter(filter: string, inner: string): number {
+    const s = this.session!;
+    if (!this.broker.auth.allowed('read', inner, this.username, this.clientId)) {
+      this.log.info(`${this.name}: subscription to ${filter} refused by the ACL`);
+      return NOT_AUTHORIZED;
+    }
+    if (!s.subs.has(filter) && s.subs.size >= this.broker.options.maxSubscriptions) return QUOTA_EXCEEDED;
+    return 0;
+  }
+
   private onUnsubscribe(p: UnsubscribePacket): void {
     const b = this.broker, s = this.session!;
     const codes = p.unsubscriptions.map((f) => (b.unsubscribe(s, f) ? 0 : NO_SUBSCRIPTION_EXISTED));
@@ -357,7 +416,7 @@ export class Connection {
       if (s.expiry === 0 && newExpiry !== 0) return this.close(PROTOCOL_ERROR, 'session expiry set at DISCONNECT after 0 at CONNECT'); // [MQTT-3.14.2-2]
       s.expiry = Math.min(newExpiry, this.broker.options.maxSessionExpiry);
     }
-    if (p.reasonCode !== 0x04) this.will = null; // [MQTT-3.14.4-3]; 0x04 asks for the will
+    if (p.reasonCode !== DISCONNECT_WITH_WILL) this.will = null; // [MQTT-3.14.4-3]
     this.closeReason = 'client disconnected' + (p.reasonCode ? ` (${reasonText(p.reasonCode)})` : '');
     this.log.info(`${this.name}: ${this.closeReason}`);
     this.finish();
@@ -376,12 +435,16 @@ export class Connection {
       const d = s.queue.peek()!;
       if (d.qos > 0 && s.inflight.size >= window) break;
       s.queue.shift();
-      if (expired(d.msg, now)) { if (d.seq) this.broker.store?.deleteDelivery(s, d); continue; }
+      if (expired(d.msg, now)) {
+        this.broker.release(s, d);
+        if (d.seq) this.broker.store?.deleteDelivery(s, d);
+        continue;
+      }
       if (d.qos > 0) {
         d.id = s.packetId();
         s.inflight.set(d.id, d);
         if (d.seq) this.broker.store?.saveDelivery(s, d);
-      }
+      } else this.broker.release(s, d); // QoS 0 is done once sent
       this.sendPublish(d, false);
     }
     if (s.queue.length <= this.broker.options.queueLow) {
@@ -423,7 +486,11 @@ export class Connection {
       this.log.debug(`${this.name}: message on ${m.topic} over the client's maximum packet size, dropped`);
       if (p.properties && p.properties.topicAlias && p.topic) this.aliasesOut.delete(m.topic);
       this.broker.stats.messagesDropped++;
-      if (d.qos) { this.session!.inflight.delete(d.id); if (d.seq) this.broker.store?.deleteDelivery(this.session!, d); }
+      if (d.qos) {
+        this.session!.inflight.delete(d.id);
+        this.broker.release(this.session!, d);
+        if (d.seq) this.broker.store?.deleteDelivery(this.session!, d);
+      }
       return;
     }
     this.broker.stats.messagesSent++;
@@ -459,6 +526,7 @@ export class Connection {
     if (!this.outPos) return;
     const bytes = this.out.subarray(0, this.outPos);
     this.broker.stats.bytesSent += this.outPos;
+    this.bytesWritten += this.outPos;
     this.link.write(bytes);
     // the written bytes belong to the link now; continue in a fresh buffer
     const rest = this.out.length - this.outPos;
@@ -491,12 +559,14 @@ export class Connection {
   /**
    * Paused while some subscriber's queue is full, except when this client's own queue is full too:
    * then it must go on reading its acknowledgements, or two clients publishing to each other could
-   * wait for each other for ever.
+   * wait for each other for ever. Paused too while a 3.1.1 client has Receive Maximum acks waiting for
+   * the store: it was never told that limit, so it is slowed down instead of disconnected.
    */
   refreshPause(): void {
-    const s = this.session;
-    const own = s !== null && s.queue.length >= this.broker.options.queueHigh;
-    const pause = this.pausedBy > 0 && !own && this.state !== 'closed';
+    const s = this.session, o = this.broker.options;
+    const own = s !== null && s.queue.length >= o.queueHigh;
+    const storeBound = !this.v5 && this.heldAcks >= o.receiveMaximum;
+    const pause = ((this.pausedBy > 0 && !own) || storeBound) && this.state !== 'closed';
     if (pause === this.paused) return;
     this.paused = pause;
     if (pause) { this.link.pause(); this.broker.stats.backpressurePauses++; }
@@ -504,12 +574,36 @@ export class Connection {
   }
   private paused = false;
 
+  // ---- stalled subscribers ----
+
+  /**
+   * Publishers are paused on this client's full queue. That is fair while it makes progress; one that
+   * stops reading (or only pings) would hold them for ever, so it must acknowledge something or let its
+   * socket take STALL_PROGRESS_BYTES every stall-timeout, or it is disconnected (its session stays).
+   */
+  watchStall(): void {
+    const ms = this.broker.options.stallTimeout;
+    if (this.stallTimer || !ms || this.state !== 'connected') return;
+    this.stallMark = { taken: this.bytesWritten - this.link.buffered(), acks: this.acksIn };
+    this.stallTimer = this.clock.setTimeout(this.checkStall, ms);
+  }
+
+  private checkStall = (): void => {
+    this.stallTimer = null;
+    const s = this.session;
+    if (this.state !== 'connected' || !s || !s.blocked.size) return; // no one waits on it any more
+    const taken = this.bytesWritten - this.link.buffered() - this.stallMark.taken;
+    if (this.acksIn > this.stallMark.acks || taken >= STALL_PROGRESS_BYTES) { this.watchStall(); return; }
+    this.broker.stats.clientsStalled++;
+    this.close(QUOTA_EXCEEDED, `not reading: ${s.blocked.size} publisher(s) paused on its full queue for ${this.broker.options.stallTimeout} ms without progress`);
+  };
+
   // ---- closing ----
 
   /** The server ends the connection: in MQTT 5 (once connected) with a DISCONNECT carrying `reason`. */
   close(reason: number | undefined, why: string): void {
     if (this.state === 'closed') return;
-    const level = reason === SESSION_TAKEN_OVER || reason === undefined || reason === 0x8b ? 'info' : 'warn';
+    const level = reason === SESSION_TAKEN_OVER || reason === undefined || reason === SERVER_SHUTTING_DOWN ? 'info' : 'warn';
     this.log[level](`${this.name}: closing: ${why}${reason !== undefined ? ` (${reasonText(reason)})` : ''}`);
     this.closeReason = why;
     if (this.v5 && this.state === 'connected' && reason !== undefined) {
@@ -526,6 +620,7 @@ export class Connection {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     if (this.timer) this.clock.clearTimeout(this.timer);
+    if (this.stallTimer) this.clock.clearTimeout(this.stallTimer);
     this.flush();
     this.link.end();
     this.broker.connectionEnded(this, wasConnected);

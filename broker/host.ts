@@ -8,7 +8,7 @@ import type { Logger } from './log';
 import type { Message } from './message';
 import type { BrokerOptions } from './options';
 import type { Persistence } from './persistence';
-import type { Session } from './sessions';
+import type { Delivery, Session } from './sessions';
 import type { Stats } from './stats';
 import type { SubEntry } from './topic-tree';
 
@@ -36,6 +36,8 @@ export interface ConnectionHost<C> {
   unsubscribe(s: Session, filter: string): boolean;
   /** Queues the retained messages matching a new subscription. */
   sendRetained(s: Session, e: SubEntry<Session>): void;
+  /** `d` has left `s` (sent at QoS 0, acknowledged, expired or discarded): its bytes leave the bounds. */
+  release(s: Session, d: Delivery): void;
   /** The session's queue drained: its paused publishers may read again. */
   unblock(s: Session): void;
 }

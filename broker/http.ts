@@ -7,6 +7,8 @@ import * as path from 'path';
 
 const ROOT = packageRoot();
 const DASHBOARD = path.join(ROOT, 'broker', 'dashboard');
+// found as Node finds the package: in an installed sparrow-mqtt, uplot sits beside it, not inside it
+const UPLOT = path.join(path.dirname(require.resolve('uplot/package.json')), 'dist');
 
 /** URL path → file and content type. The page's script and the codec come from `npm run build`. */
 const FILES: { [url: string]: [string, string] } = {
@@ -14,8 +16,8 @@ const FILES: { [url: string]: [string, string] } = {
   '/style.css': [path.join(DASHBOARD, 'style.css'), 'text/css; charset=utf-8'],
   '/dashboard.js': [path.join(ROOT, 'dist', 'browser', 'dashboard.js'), 'text/javascript; charset=utf-8'],
   '/sparrow-mqtt.js': [path.join(ROOT, 'dist', 'browser', 'sparrow-mqtt.js'), 'text/javascript; charset=utf-8'],
-  '/uPlot.iife.min.js': [path.join(ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
-  '/uPlot.min.css': [path.join(ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), 'text/css; charset=utf-8'],
+  '/uPlot.iife.min.js': [path.join(UPLOT, 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+  '/uPlot.min.css': [path.join(UPLOT, 'uPlot.min.css'), 'text/css; charset=utf-8'],
 };
 
 /** Answers a plain HTTP request on the WebSocket port; `wsPath` is told to the page. */

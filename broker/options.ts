@@ -28,6 +28,11 @@ export interface BrokerOptions {
   maxPacketSize: number;
   /** Keep alive imposed on MQTT 5 clients (Server Keep Alive); 0 leaves the client's own. */
   serverKeepAlive: number;
+  /**
+   * Longest keep alive allowed, seconds (mosquitto's max_keepalive); 0 allows any, and none (0). An MQTT 5
+   * client asking more or 0 gets this as Server Keep Alive; a 3.1.1 one is refused (identifier rejected).
+   */
+  maxKeepalive: number;
   /** Receive Maximum: unacknowledged QoS 1/2 publishes a client may have towards the broker. */
   receiveMaximum: number;
   /** In-flight QoS 1/2 messages towards a client (further capped by the client's Receive Maximum). */
@@ -37,13 +42,28 @@ export interface BrokerOptions {
   /** A client's queue length at which its publishers are paused (back-pressure), and where they resume. */
   queueHigh: number;
   queueLow: number;
-  /** Queued messages kept for an offline persistent session; beyond it new ones are dropped and counted. */
-  maxOfflineQueue: number;
   /**
    * Levels a topic or filter may have (mosquitto's limit too). A PUBLISH or will over it is refused
    * (the connection closes, 0x90 in MQTT 5), a SUBSCRIBE filter over it gets 0x8F / 0x80.
    */
   maxTopicLevels: number;
+  /**
+   * Messages (mosquitto's max_queued_messages) and bytes of messages (max_queued_bytes) one session may
+   * hold, queued and in flight. A QoS 1/2 message past either is dropped and counted; a connected
+   * client it was for is disconnected (0x97), keeping its session and what it holds.
+   */
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
+  /**
+   * Bytes of messages all sessions together may hold (mosquitto's memory_limit, for queued messages):
+   * past it, QoS 1/2 messages for offline sessions are dropped and counted. 0: no limit.
+   */
+  memoryLimit: number;
+  /**
+   * Milliseconds a subscriber may keep publishers paused on its full queue without progress (an
+   * acknowledgement, or 4 KB taken from its socket); then it is disconnected (0x97). 0: never.
+   */
+  stallTimeout: number;
   /** Subscriptions one client may hold; more are refused (0x97 in MQTT 5, 0x80 in 3.1.1). */
   maxSubscriptions: number;
   /** Milliseconds a new connection has to send CONNECT. */
@@ -69,13 +89,17 @@ export const DEFAULTS: BrokerOptions = {
   fsync: false,
   maxPacketSize: 1024 * 1024,
   serverKeepAlive: 0,
+  maxKeepalive: 0,
   receiveMaximum: 1024,
   maxInflight: 256,
   topicAliasMaximum: 64,
   queueHigh: 1000,
   queueLow: 250,
-  maxOfflineQueue: 100000,
   maxTopicLevels: 200,
+  maxQueuedMessages: 100000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  memoryLimit: 1024 * 1024 * 1024,
+  stallTimeout: 1000,
   maxSubscriptions: 10000,
   connectTimeout: 10000,
   sysInterval: 10,

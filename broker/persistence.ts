@@ -7,6 +7,7 @@
 // message the publisher saw acknowledged is in the database. A committed transaction lives in the
 // operating system's page cache and survives the broker being killed (`kill -9`); only `fsync` makes it
 // survive a power cut or kernel crash as well. See docs/broker.md.
+import { createHash } from 'crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Clock } from './clock';
 import type { Message } from './message';
@@ -25,6 +26,17 @@ export interface SessionRecord {
 }
 
 interface StoredDelivery extends Omit<Delivery, 'msg'> { msg: Message; }
+
+/**
+ * LMDB refuses keys over 1,978 bytes, and MQTT allows topics and client ids up to 65,535. A name longer
+ * than this (in UTF-8) is stored under U+0000 and its SHA-256: U+0000 cannot occur in an MQTT string
+ * [MQTT-1.5.4-2], so a hashed key never equals a plain one. The full name is in the stored value.
+ */
+const MAX_PLAIN_KEY = 1900;
+
+function storeKey(name: string): string {
+  return Buffer.byteLength(name) <= MAX_PLAIN_KEY ? name : '\u0000' + createHash('sha256').update(name).digest('hex');
+}
 
 export class Persistence {
   private pending = 0;
@@ -61,27 +73,27 @@ export class Persistence {
   }
 
   saveRetained(m: Message): void {
-    this.track(this.retained.put(m.topic, m));
+    this.track(this.retained.put(storeKey(m.topic), m));
   }
 
   deleteRetained(topic: string): void {
-    this.track(this.retained.remove(topic));
+    this.track(this.retained.remove(storeKey(topic)));
   }
 
   saveSession(s: Session): void {
     if (!s.persistent) return;
     const subs = [...s.subs.values()].map(({ session: _omit, ...rest }) => rest);
-    this.track(this.sessions.put(s.clientId, {
+    this.track(this.sessions.put(storeKey(s.clientId), {
       clientId: s.clientId, username: s.username, expiry: s.expiry, subs, incoming: [...s.incoming],
       disconnectedAt: s.conn ? 0 : this.clock.now(),
     }));
   }
 
   deleteSession(s: Session): void {
-    this.track(this.sessions.remove(s.clientId));
+    this.track(this.sessions.remove(storeKey(s.clientId)));
     for (const d of s.queue.toArray()) if (d.seq) this.deleteDelivery(s, d);
     for (const d of s.inflight.values()) if (d.seq) this.deleteDelivery(s, d);
-    for (const key of this.queue.getKeys({ start: [s.clientId], end: [s.clientId, Number.MAX_SAFE_INTEGER] })) {
+    for (const key of this.queue.getKeys({ start: [storeKey(s.clientId)], end: [storeKey(s.clientId), Number.MAX_SAFE_INTEGER] })) {
       this.track(this.queue.remove(key as [string, number]));
     }
   }
@@ -89,11 +101,11 @@ export class Persistence {
   /** Stores (or updates: packet id, PUBREL state) one message queued for a session. */
   saveDelivery(s: Session, d: Delivery): void {
     if (!d.seq) d.seq = ++this.seq;
-    this.track(this.queue.put([s.clientId, d.seq], d));
+    this.track(this.queue.put([storeKey(s.clientId), d.seq], d));
   }
 
   deleteDelivery(s: Session, d: Delivery): void {
-    this.track(this.queue.remove([s.clientId, d.seq]));
+    this.track(this.queue.remove([storeKey(s.clientId), d.seq]));
   }
 
   /** Everything stored, for a broker starting up. */
@@ -106,7 +118,7 @@ export class Persistence {
     const sessions: SessionRecord[] = [];
     for (const { value } of this.sessions.getRange()) {
       const deliveries: Delivery[] = [];
-      for (const { key, value: d } of this.queue.getRange({ start: [value.clientId], end: [value.clientId, Number.MAX_SAFE_INTEGER] })) {
+      for (const { key, value: d } of this.queue.getRange({ start: [storeKey(value.clientId)], end: [storeKey(value.clientId), Number.MAX_SAFE_INTEGER] })) {
         d.seq = (key as [string, number])[1];
         if (d.seq > this.seq) this.seq = d.seq;
         deliveries.push(d);

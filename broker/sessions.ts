@@ -46,6 +46,11 @@ export interface SessionLink {
 
 export const NEVER_EXPIRES = 0xffffffff;
 
+/** What a delivery counts against the byte bounds: its payload and topic (the Message is shared by all its deliveries). */
+export function deliverySize(d: Delivery): number {
+  return d.msg.payload.length + d.msg.topic.length;
+}
+
 export class Session {
   readonly subs = new Map<string, SubEntry<Session>>();
   readonly queue = new Queue<Delivery>();
@@ -55,6 +60,8 @@ export class Session {
   /** Publishers paused because this session's queue is over the high-water mark. */
   readonly blocked = new Set<{ unblock(): void }>();
   conn: SessionLink | null = null;
+  /** Bytes of the messages queued and in flight (see deliverySize), for the byte bounds. */
+  bytes = 0;
   /**
    * Routing scratch, valid only while one publish is being matched (Broker.publish): the publish's
    * number when this session was last hit, and its merged subscription options. Kept on the session so

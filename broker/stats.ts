@@ -5,8 +5,16 @@ export class Stats {
   private readonly started: number;
   messagesReceived = 0;
   messagesSent = 0;
-  /** QoS 0 messages dropped for a slow or offline client, QoS >= 1 dropped past an offline queue's bound. */
+  /** Every message dropped: the three reasons below, and messages over a client's Maximum Packet Size. */
   messagesDropped = 0;
+  /** QoS 0 messages dropped for a connected client whose queue is full. */
+  droppedQueueFull = 0;
+  /** QoS 1/2 messages dropped past a session's max-queued-messages or max-queued-bytes. */
+  droppedSessionLimit = 0;
+  /** QoS 1/2 messages for offline sessions dropped past the broker-wide memory-limit. */
+  droppedMemoryLimit = 0;
+  /** Subscribers disconnected for holding publishers paused without progress (stall-timeout). */
+  clientsStalled = 0;
   publishReceived = 0;
   publishSent = 0;
   bytesReceived = 0;
@@ -21,7 +29,7 @@ export class Stats {
   }
 
   /** The $SYS topics and values, given the live gauges. */
-  snapshot(g: { clients: number; sessions: number; subscriptions: number; retained: number; version: string }): [string, string][] {
+  snapshot(g: { clients: number; sessions: number; subscriptions: number; retained: number; queuedBytes: number; version: string }): [string, string][] {
     const s = Math.floor((this.clock.now() - this.started) / 1000);
     return [
       ['$SYS/broker/version', 'sparrow ' + g.version],
@@ -33,6 +41,11 @@ export class Stats {
       ['$SYS/broker/messages/received', String(this.messagesReceived)],
       ['$SYS/broker/messages/sent', String(this.messagesSent)],
       ['$SYS/broker/messages/dropped', String(this.messagesDropped)],
+      ['$SYS/broker/messages/dropped/queue-full', String(this.droppedQueueFull)],
+      ['$SYS/broker/messages/dropped/session-limit', String(this.droppedSessionLimit)],
+      ['$SYS/broker/messages/dropped/memory-limit', String(this.droppedMemoryLimit)],
+      ['$SYS/broker/clients/stalled', String(this.clientsStalled)],
+      ['$SYS/broker/queued/bytes', String(g.queuedBytes)],
       ['$SYS/broker/publish/messages/received', String(this.publishReceived)],
       ['$SYS/broker/publish/messages/sent', String(this.publishSent)],
       ['$SYS/broker/bytes/received', String(this.bytesReceived)],

@@ -18,5 +18,7 @@ declare const __TEXTS__: boolean;
  * The library bundles never carry it; a board that needs it loads the sparrow-ws module.
  */
 declare const __WS__: boolean;
+/** Home Assistant MQTT discovery in the sensor app (firmware/app/discovery.ts), with the `discovery` setting. */
+declare const __DISCOVERY__: boolean;
 /** Name of the profile the bundle was built with ("small", "full" or "node"), for boot lines and telemetry. */
 declare const __PROFILE__: string;

@@ -64,7 +64,7 @@ describe('app: config and provisioning', function () {
     const answer = await b.configLine(from);
     assert.deepEqual(answer, {
       ev: 'config', id: 'p1', ok: true,
-      config: { id: 'p1', ssid: 'lab', wifiPassword: '***', broker: t.url, username: 'u', password: '***', interval: 30, telemetry: 10, prefix: 'sparrow', pin: '' },
+      config: { id: 'p1', ssid: 'lab', wifiPassword: '***', broker: t.url, username: 'u', password: '***', interval: 30, telemetry: 10, prefix: 'sparrow', pin: '', discovery: '' },
     });
     assert.deepEqual(JSON.parse(b.files['sparrow.json']), { ...answer.config, wifiPassword: 'hunter2', password: 's3cret' });
     await b.status((s) => s.ev === 'connected', 'connected with the new config', from);
@@ -108,7 +108,7 @@ describe('app: config and provisioning', function () {
     const line = await b.configLine(0);
     assert.equal(line.ok, true);
     assert.deepEqual(JSON.parse(b.files['sparrow.json']), {
-      id: 'm1', ssid: '', wifiPassword: '', broker: t.url, username: '', password: '', interval: 5, telemetry: 0, prefix: 'sparrow', pin: '',
+      id: 'm1', ssid: '', wifiPassword: '', broker: t.url, username: '', password: '', interval: 5, telemetry: 0, prefix: 'sparrow', pin: '', discovery: '',
     });
   });
 

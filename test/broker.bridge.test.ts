@@ -15,7 +15,7 @@ describe('broker: a mosquitto bridge connects to sparrow broker', () => {
 
   it('issue 13.13: `connection` + `address` + `topic # both 1`: messages cross both ways, once each, retained flags kept', async () => {
     tb = await startBroker();
-    const m = await startMosquitto(['connection sparrow', `address 127.0.0.1:${tb.port}`, 'topic # both 1', 'bridge_attempt_unsubscribe false']);
+    const m = await startMosquitto({ extra: ['connection sparrow', `address 127.0.0.1:${tb.port}`, 'topic # both 1', 'bridge_attempt_unsubscribe false'] });
     cleanup.add(() => m.stop());
     await until(() => tb.logs.some((l) => /connected \(MQTT 3\.1\.1 bridge/.test(l)), 'the bridge connected with bridgeMode');
     await until(() => [...tb.broker.sessions.values()].some((s) => s.subs.has('#')), 'the bridge subscribed to #');

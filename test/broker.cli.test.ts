@@ -40,6 +40,9 @@ describe('broker: command line', () => {
     assert.equal(zero.code, 2);
     assert.match(zero.err, /--receive-maximum: 0 is not from 1 to 65535/);
     assert.equal((await capture(() => brokerCommand(['--cert', 'x.pem']))).code, 2);
+    const k = await capture(() => brokerCommand(['--max-keepalive', '65536']));
+    assert.equal(k.code, 2);
+    assert.match(k.err, /--max-keepalive: 65536 is over 65535/);
   });
 
   it('issue 13.16: -c FILE: an unknown key, a bad value or bad JSON stops it, naming the file and the key', async () => {

@@ -170,6 +170,31 @@ describe('broker: connect and sessions', () => {
     assert.equal(d.reasonCode, 0x8d);
   });
 
+  it('--max-keepalive (mosquitto\'s max_keepalive): MQTT 5 asking more or 0 is told the maximum; 3.1.1 is refused', async () => {
+    const tb2 = await startBroker({ maxKeepalive: 1 });
+    cleanup.add(() => tb2.broker.close());
+    for (const asked of [600, 0]) {
+      const r = await RawClient.connectSocket(tb2.port, 5, cleanup);
+      r.send({ cmd: 'connect', protocolVersion: 5, clientId: 'mk' + asked, keepalive: asked });
+      const ack: any = await r.next('connack');
+      assert.equal(ack.reasonCode, 0);
+      assert.equal(ack.properties.serverKeepAlive, 1);
+      const d: any = await r.next('disconnect', 4000); // and it holds the client to it
+      assert.equal(d.reasonCode, 0x8d);
+    }
+    const within = await RawClient.connectSocket(tb2.port, 5, cleanup);
+    within.send({ cmd: 'connect', protocolVersion: 5, clientId: 'mk1', keepalive: 1 });
+    assert.equal(((await within.next('connack')) as any).properties.serverKeepAlive, undefined, 'not sent when the client asks within it');
+    for (const asked of [2, 0]) {
+      const r = await RawClient.connectSocket(tb2.port, 4, cleanup);
+      r.send({ cmd: 'connect', protocolVersion: 4, clientId: 'old' + asked, keepalive: asked });
+      assert.equal(((await r.next('connack')) as any).returnCode, 2, 'identifier rejected');
+      await r.waitClosed();
+    }
+    const ok = await RawClient.open(tb2.port, { clientId: 'old1', keepalive: 1 }, 4, cleanup);
+    assert.equal(ok.closed, false);
+  });
+
   it('request/response information: responseInformation in CONNACK when asked for', async () => {
     const r = await RawClient.connectSocket(tb.port, 5, cleanup);
     r.send({ cmd: 'connect', protocolVersion: 5, clientId: 'rr', properties: { requestResponseInformation: true } });

@@ -55,6 +55,7 @@ class FakeHost implements ConnectionHost<Connection> {
   unsubscribe(s: Session, filter: string): boolean { return s.subs.delete(filter); }
   sendRetained(): void {}
   unblock(): void {}
+  release(): void {}
 }
 
 function open(version: 4 | 5, options: Partial<BrokerOptions> = {}) {

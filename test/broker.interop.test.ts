@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Cleanup, client, inbox, selfSignedCert, startBroker, subscribe, type TestBroker } from './support/broker';
+import { Cleanup, client, inbox, RawClient, selfSignedCert, startBroker, subscribe, type TestBroker } from './support/broker';
 import { until } from './support/wait';
 
 const has = (cmd: string) => { try { execFileSync('which', [cmd], { stdio: 'ignore' }); return true; } catch { return false; } };
@@ -124,5 +124,21 @@ describe('broker: WebSocket and TLS transports', () => {
     const r = await run('mosquitto_pub', ['-p', String(tb.broker.ports.tls), '-h', '127.0.0.1', '--cafile', cert, '-t', 'secure', '-m', 'via mosquitto tls', '-q', '1']);
     assert.equal(r.code, 0, r.err);
     assert.equal((await box.next(2))[1].payload.toString(), 'via mosquitto tls');
+  });
+
+  it('the connect timeout covers the TLS handshake: connections that never send a ClientHello, or trickle one, are closed', async function () {
+    const { cert, key } = selfSignedCert(cleanup);
+    const tb = await startBroker({ tlsPort: 0, cert, key, connectTimeout: 300 });
+    cleanup.add(() => tb.broker.close());
+    const open = () => RawClient.connectSocket(tb.broker.ports.tls, 4, cleanup);
+    const silent = await Promise.all(Array.from({ length: 5 }, open));
+    const trickle = await open();
+    const hello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01]; // a TLS record header and the start of a ClientHello
+    let i = 0;
+    const drip = setInterval(() => { if (i < hello.length) trickle.write(Buffer.from([hello[i++]])); }, 100);
+    cleanup.add(() => clearInterval(drip));
+    await Promise.all([...silent, trickle].map((r) => r.waitClosed(5000)));
+    const c = await client(`mqtts://127.0.0.1:${tb.broker.ports.tls}`, { clientId: 'tls-ok', ca: fs.readFileSync(cert) }, cleanup);
+    assert.ok(c.connected, 'a real TLS client still connects');
   });
 });

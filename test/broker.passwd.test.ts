@@ -49,7 +49,7 @@ describe('broker: password files', () => {
     const text = fs.readFileSync(file, 'utf8');
     assert.match(text, /^dave:\$7\$101\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==\nerin:\$7\$/);
     assert.equal(text.includes('d@ve'), false);
-    const m = await startMosquitto([`password_file ${file}`]);
+    const m = await startMosquitto({ extra: [`password_file ${file}`] });
     cleanup.add(() => m.stop());
     await client(m.url, { username: 'dave', password: 'new-dave' }, cleanup);
     await assert.rejects(client(m.url, { username: 'erin', password: 'wrong' }, cleanup));

@@ -113,6 +113,34 @@ describe('broker: persistence across kill -9 (LMDB)', function () {
     assert.equal(((await again.next('connack')) as any).sessionPresent, false);
   });
 
+  it('a retained topic and a persistent client id past LMDB\'s 1,978-byte key limit persist and survive kill -9', async () => {
+    const a = track(await spawnBroker(['--data-dir', dir]));
+    const topic = 'long/' + 't'.repeat(5000), id = 'c'.repeat(5000), nearId = 'n'.repeat(1978);
+    const session = (clientId: string) => ({ clientId, clean: false, protocolVersion: 5 as const, properties: { sessionExpiryInterval: 3600 } });
+    for (const clientId of [id, nearId]) {
+      const s = await client(a.url, session(clientId));
+      await subscribe(s, 'q', { qos: 1 });
+      await s.endAsync();
+    }
+    const pub = await client(a.url, { clientId: 'p', protocolVersion: 5 });
+    await pub.publishAsync(topic, 'kept', { qos: 1, retain: true });
+    await pub.publishAsync('q', 'queued', { qos: 1 });
+    await kill9(a);
+    pub.end(true);
+    const b = track(await spawnBroker(['--data-dir', dir]));
+    for (const clientId of [id, nearId]) {
+      const s = await client(b.url, session(clientId), cleanup);
+      assert.equal((s as any).connackPacket?.sessionPresent, true, clientId.length + '-byte id: session present');
+      assert.equal((await inbox(s).next(1))[0].payload.toString(), 'queued');
+    }
+    const w = await client(b.url, { clientId: 'w' }, cleanup);
+    await subscribe(w, 'long/#');
+    const [m] = await inbox(w).next(1);
+    assert.equal(m.topic, topic);
+    assert.equal(m.payload.toString(), 'kept');
+    assert.doesNotMatch(b.output() + a.output(), /internal error|Key size/);
+  });
+
   it('SIGTERM shuts down cleanly with exit code 0', async () => {
     const a = track(await spawnBroker(['--data-dir', dir, '--log-level', 'info']));
     await client(a.url, { clientId: 'x' }, cleanup);

@@ -10,7 +10,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodePacket, PacketReader } from '../firmware/mqtt';
 import type { Packet } from '../firmware/mqtt';
-import { Cleanup, startBroker, type TestBroker } from './support/broker';
+import { Cleanup, client, inbox, startBroker, type TestBroker } from './support/broker';
+import { startSparrow } from './support/cli';
 import { until } from './support/wait';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -201,5 +202,36 @@ describe('dashboard: the broker page in headless Chromium', function () {
     sockets.get('sensor-0007')!.destroy();
     await waitText(page, '#stat-offline', (t) => t === '1', 'a cut device offline');
     await page.screenshot({ path: SCREENSHOT });
+  });
+
+  it('a fleet at its defaults shows on the default page at once; stopped, its boards go offline and "last seen" counts from their last message', async () => {
+    // firmware, simulator and page share the prefix `sparrow`: no ?prefix needed
+    const sim = startSparrow(['sim', '--app', '-n', '3', '--rate', '1/s', '--broker', b.url, '--telemetry', '0', '--no-local-addresses'], cleanup);
+    const watcher = await client(b.url, {}, cleanup);
+    const seen = inbox(watcher);
+    let lastReading = 0;
+    watcher.on('message', (topic) => { if (topic === 'sparrow/sensor-00001/temperature') lastReading = Date.now(); });
+    await watcher.subscribeAsync('sparrow/+/temperature', { qos: 0 });
+    await until(() => new Set(seen.list.map((m) => m.topic)).size === 3, 'a reading from each of the 3 boards', 20000);
+    // the retained statuses fill the first frames: the rows are there as soon as the page is live
+    const page = await open();
+    await waitText(page, '#stat-online', (t) => t === '3', 'three boards online', 2000);
+    await waitText(page, '.row[data-id="sensor-00000"] .cell.num', (t) => /^\d+\.\d\d$/.test(t), 'a reading in the first board\'s row', 3000);
+    assert.equal(await text(page, '#prefix'), 'sparrow/#');
+    // two live readings per board give the page each board's pace (1 s here)
+    const opened = seen.list.length;
+    await until(() => seen.list.slice(opened).length >= 6 + 3, 'two more readings per board after the page opened', 10000);
+    // a clean stop leaves each board's retained `online` behind (no will): the page notices the silence
+    assert.equal(await sim.stop(), 0, sim.out());
+    await waitText(page, '#stat-offline', (t) => t === '3', 'the stopped fleet\'s three boards offline', 30000);
+    assert.equal(await text(page, '#stat-online'), '0');
+    const ago = await text(page, '.row[data-id="sensor-00001"] .cell.ago');
+    const seconds = Number(/^(\d+) s ago$/.exec(ago)?.[1]);
+    const sinceLast = (Date.now() - lastReading) / 1000;
+    assert.ok(seconds >= 15 && Math.abs(seconds - sinceLast) <= 2, `"last seen" ${ago}, ${sinceLast.toFixed(1)} s after its last reading`);
+    // a page opened now knows the boards only from retained messages: no live message, so no "last seen" yet
+    const late = await open();
+    await waitText(late, '#stat-devices', (t) => t === '3', 'the three boards from their retained statuses', 2000);
+    assert.equal(await text(late, '.row[data-id="sensor-00002"] .cell.ago'), '–');
   });
 });

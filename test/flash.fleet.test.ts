@@ -25,7 +25,7 @@ describe('flash.sh to a board of a `sparrow sim --app --pty` fleet', function ()
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-flashfleet-'));
-    sim = startSparrow(['sim', '--app', '--devices', '2', '--pty', dir, '--broker-port', '0', '--http-port', 'off',
+    sim = startSparrow(['sim', '--app', '--devices', '2', '--pty', dir, '--port', '0', '--ws-port', 'off',
       '--prefix', 'flashfleet', '--telemetry', '0.5', '--drain', '1s', '--no-local-addresses', '--progress-interval', '5s',
       '--json', path.join(dir, 'report.json')], cleanup);
     await until(() => /embedded broker: mqtt:\/\/[\d.:]+\n/.test(sim.out()) && fs.existsSync(path.join(dir, 'board-1')), 'the fleet\'s broker and ptys', 15000);

@@ -1,4 +1,4 @@
-// Board bundles name MQTT 5 reason codes by number; the monitor adds the name where a person reads it.
+// Board bundles name MQTT 5 reason codes and 3.1.1 return codes by number; the monitor adds the name where a person reads it.
 import { strict as assert } from 'assert';
 import { nameReasons } from '../tools/monitor/reason';
 
@@ -8,5 +8,10 @@ describe('monitor: reason codes by name', () => {
     assert.equal(nameReasons('broker disconnected: reason 0x8e; then reason 0x95'), 'broker disconnected: reason 0x8e (Session taken over); then reason 0x95 (Packet too large)');
     assert.equal(nameReasons('reason 0x7f'), 'reason 0x7f');
     assert.equal(nameReasons('keepalive timeout: no PINGRESP'), 'keepalive timeout: no PINGRESP');
+  });
+
+  it('names a 3.1.1 CONNACK return code (1-5) the same way', () => {
+    assert.equal(nameReasons('connection refused: return code 5'), 'connection refused: return code 5 (not authorized)');
+    assert.equal(nameReasons('return code 0; return code 6'), 'return code 0; return code 6');
   });
 });

@@ -37,15 +37,20 @@ describe('serial ports without udev (udevadm cannot be spawned)', function () {
   });
 
   it('`sparrow ports PTY` says why the list is short, and lists /dev/ttyUSB*, /dev/ttyACM* and the port given; exit 0', () => {
-    const r = spawnSync('node', [CLI, 'ports', pair.host, path.join(dir, 'no-such-port')], { env, encoding: 'utf8', timeout: 10000 });
+    const r = spawnSync('node', [CLI, 'ports', pair.host], { env, encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 0, 'exit 0: the fallback list is a list (stderr: ' + r.stderr + ')');
     const lines = r.stdout.split('\n');
     assert.match(lines[0], /^note: udevadm is not installed \(no udev here, as in containers\): USB ids are unknown; listing \/dev\/ttyUSB\*, \/dev\/ttyACM\* and the ports given\. Install Debian's `udev` package/);
     const listed = lines.slice(2).filter((l) => l.trim()).map((l) => l.split(/\s+/));
     for (const p of devNodes()) assert.ok(listed.some((c) => c[0] === p), p + ' listed');
     assert.deepEqual(listed.find((c) => c[0] === pair.host), [pair.host, '-', 'unknown'], 'the pty given, without USB ids');
-    assert.ok(!r.stdout.includes('no-such-port'), 'a given port that does not exist is not listed');
     assert.equal(listed.length, devNodes().length + 1, r.stdout);
+  });
+
+  it('`sparrow ports` with a port that does not exist says so and exits 2, rather than leaving it out', () => {
+    const r = spawnSync('node', [CLI, 'ports', pair.host, path.join(dir, 'no-such-port')], { env, encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stderr, /^sparrow ports: .*no-such-port: no such port/);
   });
 
   it('`sparrow ports --json` carries the reason as `warning`', () => {

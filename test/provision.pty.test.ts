@@ -34,7 +34,7 @@ describe('sparrow provision over a pseudo-terminal', function () {
 
   it('configures, reads back, reboots, and the board connects to the broker', async () => {
     const bootsBefore = board.console.boots;
-    const run = await sparrow(['provision', board.hostPath, '--wifi', 'lab-net', '--password', SECRET, '--broker', broker.url, '--id', 'bench-7', '--interval', '2', '--telemetry', '0.5']);
+    const run = await sparrow(['provision', board.hostPath, '--wifi', 'lab-net', '--wifi-password', SECRET, '--broker', broker.url, '--id', 'bench-7', '--interval', '2', '--telemetry', '0.5']);
     assert.equal(run.code, 0, run.out);
     assert.match(run.out, /ok +config reads back the same/);
     assert.match(run.out, /ok +MQTT connected/);
@@ -52,18 +52,19 @@ describe('sparrow provision over a pseudo-terminal', function () {
   });
 
   it('exits 1 with the reason when the Wi-Fi password is wrong', async () => {
-    const run = await sparrow(['provision', board.hostPath, '--wifi', 'lab-net', '--password', 'wrong-one', '--broker', broker.url, '--id', 'bench-8', '--timeout', '20']);
+    const run = await sparrow(['provision', board.hostPath, '--wifi', 'lab-net', '--wifi-password', 'wrong-one', '--broker', broker.url, '--id', 'bench-8', '--timeout', '20']);
     assert.equal(run.code, 1, run.out);
     assert.match(run.out, /MQTT connected failed: the board says: wifi: auth_fail/);
     assert.ok(!run.out.includes('wrong-one'));
   });
 
-  it('exits 1 when the board refuses the config, and when nothing answers', async () => {
+  it('exits 1 when the board refuses the config; a port that is not there is exit 2', async () => {
     const bad = await sparrow(['provision', board.hostPath, '--broker', 'http://nope', '--id', 'x']);
     assert.equal(bad.code, 1, bad.out);
     assert.match(bad.out, /config accepted failed: the board refused the config: broker: not an mqtt/);
+    // a port that is not there is bad usage, said before anything is opened
     const none = await sparrow(['provision', path.join(dir, 'ttyUSB9'), '--broker', broker.url]);
-    assert.equal(none.code, 1);
-    assert.match(none.out, /open .*ttyUSB9 failed: cannot open/);
+    assert.equal(none.code, 2);
+    assert.match(none.out, /ttyUSB9: no such port/);
   });
 });

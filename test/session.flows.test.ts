@@ -324,7 +324,7 @@ for (const v of [4, 5]) {
       const props = v === 5 ? [0] : [];
       p.session.data(Uint8Array.from([0x32, 8 + props.length, 0, 3, 0x73, 0x2f, 0x74, 0, 0, ...props, 0x78]), p.now);
       assert.deepEqual(p.messages(), []);
-      assert.deepEqual(p.errors(), [{ reasonCode: 0x82, message: 'packet id 0' }]);
+      assert.deepEqual(p.errors(), [{ reasonCode: 0x82, message: 'Protocol Error' }]); // on a board: 'reason 0x82'
       assert.deepEqual(p.take().map((x) => x.cmd + (x.reasonCode ? ' ' + x.reasonCode : '')), v === 5 ? ['disconnect 130'] : []);
     });
 

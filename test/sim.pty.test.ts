@@ -28,10 +28,10 @@ describe('sparrow sim --app --pty: fleet boards on pseudo-terminals', function (
   });
   afterEach(async () => { await cleanup.run(); fs.rmSync(dir, { recursive: true, force: true }); });
 
-  it('sparrow provision gives a fleet board a new id: it reboots and comes online under it', async () => {
+  it('sparrow provision gives a fleet board a new id: it reboots, comes online under it, and the fleet\'s final check follows it', async () => {
     const sub = await client(broker.url, {}, cleanup);
     const box = inbox(sub);
-    await sub.subscribeAsync('ptyfleet/+/status', { qos: 1 });
+    await sub.subscribeAsync('ptyfleet/+/+', { qos: 1 });
     // the fleet's own boards come up first
     await until(() => box.list.some((m) => m.topic === 'ptyfleet/sensor-00001/status' && m.payload.toString() === 'online'), 'board 1 online', 20000);
     const p = await run(['provision', path.join(dir, 'board-1'), '--broker', broker.url, '--id', 'new-id', '--interval', '2', '--telemetry', '0.5', '--timeout', '20']);
@@ -43,6 +43,10 @@ describe('sparrow sim --app --pty: fleet boards on pseudo-terminals', function (
     await until(() => box.list.some((m) => m.topic === 'ptyfleet/new-id/status' && m.payload.toString() === 'online'), 'ptyfleet/new-id/status online', 10000);
     // the other board was not touched
     assert.ok(!box.list.some((m) => m.topic === 'ptyfleet/sensor-00000/status' && m.payload.toString() === 'offline'), 'board 0 stayed online');
+    // the fleet's accounting follows the board to its new id: what it published under either id is counted
+    await until(() => box.list.filter((m) => m.topic === 'ptyfleet/new-id/temperature').length >= 1, 'a reading under the new id', 10000);
+    assert.equal(await sim.stop(), 0, sim.out());
+    assert.match(sim.out(), /OK: every board's acknowledged publishes reached the checker/);
   });
 
   it('the console is the REPL: Storage is the board\'s, and SIGTERM removes the pseudo-terminals', async () => {

@@ -37,6 +37,7 @@ export function runBridge(args: BridgeArgs): Promise<number> {
     else console.log(Object.keys(o).map((k) => k + '=' + (typeof o[k] === 'object' ? JSON.stringify(o[k]) : o[k])).join(' '));
   };
   const lines: BoardLine[] = [];
+  let stop: (code: number) => void = () => {};
   for (const path of args.ports) {
     const port = new SerialPort({ path, baudRate: args.baud, autoOpen: false });
     const b: BoardLine = { port: path, link: null as unknown as SerialLink, tcp: null, sessions: 0, up: 0, down: 0, state: 'idle' };
@@ -62,7 +63,13 @@ export function runBridge(args: BridgeArgs): Promise<number> {
     }, { queueBytes: 65536, retransmitMs: 200 });
     port.on('data', (d: Buffer) => b.link.input(d));
     port.on('error', (e) => say({ event: 'port-error', port: path, message: e.message }));
-    port.open((e) => say(e ? { event: 'port-error', port: path, message: e.message } : { event: 'port-open', port: path }));
+    port.open((e) => {
+      if (!e) return say({ event: 'port-open', port: path });
+      say({ event: 'port-error', port: path, message: e.message });
+      // a bridge that cannot open one of its ports would run idle for that board: it ends instead
+      console.error(`sparrow bridge: cannot open ${path}: ${e.message}`);
+      stop(1);
+    });
     lines.push(b);
   }
   const status = args.statusMs > 0 ? setInterval(() => {
@@ -70,13 +77,14 @@ export function runBridge(args: BridgeArgs): Promise<number> {
   }, args.statusMs) : null;
   say({ event: 'bridge', broker: args.broker, ports: args.ports });
   return new Promise((resolve) => {
-    const quit = () => {
+    const quit = (code: number) => {
       if (status) clearInterval(status);
       for (const b of lines) { b.link.close(); if (b.tcp) b.tcp.destroy(); }
-      resolve(0);
-      setTimeout(() => process.exit(0), 100).unref();
+      resolve(code);
+      setTimeout(() => process.exit(code), 100).unref();
     };
-    process.once('SIGINT', quit);
-    process.once('SIGTERM', quit);
+    stop = quit;
+    process.once('SIGINT', () => quit(0));
+    process.once('SIGTERM', () => quit(0));
   });
 }

@@ -1,4 +1,4 @@
-// `sparrow provision PORT --wifi SSID --password PW --broker URL --id ID --interval S`: gives a board
+// `sparrow provision PORT --wifi SSID --wifi-password PW --broker URL --id ID --interval S`: gives a board
 // running the Sparrow firmware its settings over the console, the way a person would type them, but
 // checked at every step: the board answers, the firmware is there, the config is accepted and reads
 // back the same, the board reboots, and its telemetry shows MQTT connected. Any failed step exits 1
@@ -79,7 +79,9 @@ export async function provision(args: ProvisionArgs): Promise<void> {
 export function provisionSettings(values: { [k: string]: unknown }): { settings: { [name: string]: string | number }; error?: string } {
   const s: { [name: string]: string | number } = {};
   const str = (opt: string, key: string) => { if (typeof values[opt] === 'string') s[key] = values[opt] as string; };
-  str('wifi', 'ssid'); str('password', 'wifiPassword'); str('broker', 'broker'); str('id', 'id');
+  // every MQTT tool's --password is the broker's: the Wi-Fi one has a name that says so, and the old use is refused
+  if (values.password !== undefined) return { settings: s, error: '--password is ambiguous: the Wi-Fi password is --wifi-password, the broker\'s --mqtt-password' };
+  str('wifi', 'ssid'); str('wifi-password', 'wifiPassword'); str('broker', 'broker'); str('id', 'id');
   str('username', 'username'); str('mqtt-password', 'password'); str('prefix', 'prefix');
   for (const [opt, key] of [['interval', 'interval'], ['telemetry', 'telemetry']]) {
     if (values[opt] === undefined) continue;

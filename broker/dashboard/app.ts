@@ -3,8 +3,10 @@
 // last frame. The device list is virtualized (table.ts); the only charts are the selected device's,
 // one per sensor, and the message rate, so a 1,000-device fleet costs what a 20-device one does.
 //
-// Query parameters: `prefix` (topic prefix of the fleet, default `fleet`), `device` (preselected id).
+// Query parameters: `prefix` (topic prefix of the fleet, default `sparrow`, the firmware's and the
+// simulator's default too), `device` (preselected id).
 import type UPlot from 'uplot';
+import { DEFAULT_PREFIX } from '../../firmware/app/config';
 import { Fleet, type Device } from './fleet';
 import { WsMqtt } from './mqtt-ws';
 import { ago, DeviceTable, formatValue, setText } from './table';
@@ -12,8 +14,8 @@ import { ago, DeviceTable, formatValue, setText } from './table';
 const uPlot = (window as unknown as { uPlot: typeof UPlot }).uPlot;
 
 const params = new URLSearchParams(location.search);
-const prefix = (params.get('prefix') || 'fleet').replace(/\/+$/, '');
-const fleet = new Fleet(prefix);
+const prefix = (params.get('prefix') || DEFAULT_PREFIX).replace(/\/+$/, '');
+const fleet = new Fleet(prefix, Date.now() / 1000);
 let selected: string | null = params.get('device');
 let filterText = '';
 let stateFilter: 'all' | 'online' | 'offline' = 'all';
@@ -30,7 +32,7 @@ const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.hos
 const conn = $('conn');
 const client = new WsMqtt(url, 'dashboard-' + Math.random().toString(16).slice(2, 10), [prefix + '/+/+', '$SYS/broker/#'], {
   connected() { conn.textContent = 'live'; conn.className = 'pill live'; },
-  message(topic, payload) { fleet.handle(topic, payload, Date.now() / 1000); schedule(); },
+  message(topic, payload, retain) { fleet.handle(topic, payload, Date.now() / 1000, retain); schedule(); },
   disconnected(reason, retryMs) { conn.textContent = 'reconnecting in ' + Math.round(retryMs / 100) / 10 + ' s'; conn.className = 'pill down'; conn.title = reason; },
 });
 
@@ -89,6 +91,8 @@ function rebuildList(): void {
 
 /** Once a second: the rate chart, "last seen" ages and the selected device's header. */
 function slowParts(now: number): void {
+  fleet.expire(now);
+  if (fleet.listDirty) { rebuildList(); table.setList(list, fleet.sensorNames, selected); }
   fleet.rate.roll(Math.floor(now));
   setText($('stat-rate'), String(fleet.rate.latest));
   if (rateChart) rateChart.setData([fleet.rate.t, fleet.rate.v]);
@@ -119,7 +123,7 @@ function drawDetailMeta(): void {
   setText($('detail-title'), selected || 'Select a device');
   const badge = $('detail-state');
   badge.className = 'badge ' + (d ? d.state : 'unknown');
-  setText(badge, d ? d.state : '');
+  setText(badge, d ? d.state + (d.stale ? ' (silent)' : '') : '');
   setText($('detail-meta'), d ? d.sensors.size + ' sensors · last message ' + ago(Date.now() / 1000 - d.seen) : '');
 }
 

@@ -1,7 +1,8 @@
 // A tiny MQTT 3.1.1 client over the browser's WebSocket: just what a read-only dashboard needs (CONNECT,
 // SUBSCRIBE, receive PUBLISH at QoS 0/1, keepalive, reconnect). Every byte goes through the browser
-// build of the firmware codec (the global `SparrowMQTT` from dist/browser/sparrow-mqtt.js), so the page
-// exercises the very codec the boards run; types come from the sources, code from the global.
+// build of the general codec (the global `SparrowMQTT` from dist/browser/sparrow-mqtt.js), the one the
+// broker runs; the boards carry its compact client half (client-codec.ts), held to the same vectors by
+// test/codec.client.test.ts. Types come from the sources, code from the global.
 import type * as Codec from '../../firmware/mqtt';
 
 declare const SparrowMQTT: typeof Codec;

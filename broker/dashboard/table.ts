@@ -79,6 +79,7 @@ export class DeviceTable {
     row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
     row.dataset.id = d.id;
     row.dataset.state = d.state;
+    row.title = d.stale ? 'silent for longer than its readings\' pace allows' : '';
     row.classList.toggle('selected', d.id === this.selected);
     const cells = row.children;
     setText(cells[1] as HTMLElement, d.id);
@@ -105,7 +106,9 @@ export function formatValue(v: number): string {
   return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : v.toFixed(2);
 }
 
+/** How long ago; NaN (nothing live since the page opened, only retained messages) is a dash, not a guess. */
 export function ago(seconds: number): string {
+  if (!isFinite(seconds)) return '–';
   if (seconds < 2) return 'now';
   if (seconds < 60) return Math.floor(seconds) + ' s ago';
   if (seconds < 3600) return Math.floor(seconds / 60) + ' min ago';

@@ -8,6 +8,7 @@ import { withWebSocket } from '../transports/websocket';
 import { VERSION } from '../version';
 import { runCommand } from './commands';
 import { CONFIG_FILE, Config, configError, defaults, merge, publicConfig, readConfig, secondsError } from './config';
+import { discoveryMessage } from './discovery';
 import { ConfigLine, formatLine, StatusLine } from './telemetry';
 
 export interface App {
@@ -116,6 +117,15 @@ export function createApp(platform: Platform): App {
     c.on('connect', () => {
       mqtt = 'connected';
       c.publish(topic('status'), 'online', { qos: 1, retain: true });
+      // Home Assistant discovery: a retained config per reading, at every connect (HA may have lost its own)
+      if (__DISCOVERY__ && config.discovery) {
+        const names = Object.keys(platform.sensors || {});
+        if (config.pin && platform.analog) names.push('analog');
+        for (let i = 0; i < names.length; i++) {
+          const m = discoveryMessage(config, names[i], VERSION);
+          c.publish(m[0], m[1], { qos: 1, retain: true });
+        }
+      }
       line('connected');
       // sampling starts once the broker has heard "online"; after that it runs on through any outage
       if (timers.sample === undefined) sample();

@@ -5,6 +5,8 @@ import type { PlatformStorage } from '../platform';
 import { parseBrokerUrl } from '../url';
 
 export const CONFIG_FILE = 'sparrow.json';
+/** The topic prefix of a board left at its default; the simulator's fleets and the dashboard default to it too. */
+export const DEFAULT_PREFIX = 'sparrow';
 
 export interface Config {
   /** Device id: the MQTT client id and the topic level after the prefix. */
@@ -24,13 +26,15 @@ export interface Config {
   prefix: string;
   /** Analog pin sampled as the sensor `analog` ('' for none). */
   pin: string;
+  /** Home Assistant's discovery prefix ('homeassistant') to announce the sensors under; '' for none. Full image. */
+  discovery: string;
 }
 
 /** Settings never printed: config lines show them as "***" when set. */
 const SECRETS = ['wifiPassword', 'password'];
 
 export function defaults(id: string): Config {
-  return { id: id, ssid: '', wifiPassword: '', broker: '', username: '', password: '', interval: 10, telemetry: 10, prefix: 'sparrow', pin: '' };
+  return { id: id, ssid: '', wifiPassword: '', broker: '', username: '', password: '', interval: 10, telemetry: 10, prefix: DEFAULT_PREFIX, pin: '', discovery: '' };
 }
 
 /** Lays `changes` over `config` in place; null (or undefined) puts a setting back to its default. */
@@ -58,8 +62,29 @@ export function configError(config: Config): string {
   // MQTT 3.1.1 forbids a password without a user name [MQTT-3.1.2-22]; brokers close the connection
   if (config.password && !config.username) return 'password: needs a username';
   if (!config.id || hasAny(config.id, '/+#')) return 'id: must be one topic level (no / + #)';
-  if (hasAny(config.prefix, '+#') || ('/' + config.prefix + '/').indexOf('//') >= 0) return 'prefix: must be topic levels (no + #, no empty level)';
+  if (!topicLevels(config.prefix)) return 'prefix: must be topic levels (no + #, no empty level)';
+  // a conditional, not an early return: esbuild drops the other branch, not code after a return
+  const discovery = __DISCOVERY__ ? discoveryError(config) : config.discovery ? 'discovery: needs the full image' : '';
+  if (discovery) return discovery;
   return secondsError('interval', config.interval) || (config.telemetry ? secondsError('telemetry', config.telemetry) : '');
+}
+
+/** Whether `s` is one or more topic levels, without wildcards or an empty level. */
+function topicLevels(s: string): boolean {
+  // not indexOf('//'): Espruino 2v29 finds a longer needle whose start matches the end ("/a/".indexOf("//") is 2)
+  return !hasAny(s, '+#') && s.split('/').indexOf('') < 0;
+}
+
+/** The characters Home Assistant allows in a discovery topic's node id. */
+const WORD = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
+
+/** Why the `discovery` setting cannot run with this config, or '' (also when it is off). */
+function discoveryError(config: Config): string {
+  if (!config.discovery) return '';
+  if (!topicLevels(config.discovery)) return 'discovery: must be topic levels (no + #, no empty level)';
+  // Home Assistant ignores a discovery topic whose node id has other characters
+  for (let i = 0; i < config.id.length; i++) if (WORD.indexOf(config.id.charAt(i)) < 0) return 'id: only letters, digits, _ and - with discovery';
+  return '';
 }
 
 /** Whether `s` contains any of `chars`; a loop, as regular expressions are unreliable on Espruino. */

@@ -1,7 +1,12 @@
 // The client's half of the codec, written for the board's byte budget: it encodes only what a client
 // sends (CONNECT, PUBLISH, acks, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT) and decodes only what a
 // broker sends. The general codec (encode.ts, decode.ts, frames.ts) serves the broker and the tools;
-// the library bundles carry this one instead, which is about a fifth of its size.
+// the library bundles carry this one instead, which is about a fifth of its size. Both are held to the
+// same vectors and to each other by test/codec.client.test.ts; the checks this decoder leaves out, to
+// save the board's bytes, are its BOARD_SKIPS: reason codes not allowed in their packet (a table of
+// them would cost 468 B), never-zero properties that are 0 (38 B), topic checks (the session's), AUTH
+// (refused by the session), and user property keys named like Object.prototype members (Espruino has no
+// prototype-less objects).
 //
 // Encoding goes into one scratch buffer shared by every session of the process: packets are built and
 // handed to the transport (which copies them) or to the store synchronously, so no two ever overlap.
@@ -150,10 +155,10 @@ export function subscribePacket(version: number, id: number, list: Array<Subscri
   return finish(typeof list[0] === 'string' ? 0xa2 : 0x82);
 }
 
-/** PINGREQ (0xc0), or DISCONNECT (0xe0) with an MQTT 5 reason code when not 0. */
-export function shortPacket(first: number, reasonCode: number): Uint8Array {
+/** PINGREQ, or DISCONNECT (by packet type) with an MQTT 5 reason code when not 0. */
+export function shortPacket(type: number, reasonCode: number): Uint8Array {
   if (reasonCode) byte(reasonCode);
-  return finish(first);
+  return finish(type << 4);
 }
 
 // Decoding: a whole packet's body, already collected by the session, is read with one cursor. A read
@@ -202,25 +207,32 @@ function rdString(): string {
   return s;
 }
 
-/** MQTT 5 properties; user properties gather into an object, a repeated key into an array, as mqtt-packet does. */
-function rdProperties(): Properties {
-  const p: { [name: string]: any } = {}, n = rdVarint(), start = take(n), end = start + n;
-  pos = start; // take() checked that the properties fit; they are read within them
+/**
+ * MQTT 5 properties of a packet of `type`; user properties gather into an object, a repeated key into
+ * an array, as mqtt-packet does. The table says which packets may carry each property.
+ */
+function rdProperties(type: number): Properties {
+  const p: { [name: string]: any } = {}, n = rdVarint(), end = take(n) + n, packetEnd = lim;
+  // take() checked that the block fits the packet; its properties are read within it
+  pos = end - n;
+  lim = end;
   while (pos < end) {
-    const def = PROPERTIES[rdVarint()];
-    if (!def) throw MALFORMED_PACKET;
-    const name = def[0], type = def[1];
-    if (type === PAIR) {
+    const id = rdVarint(), def = PROPERTIES[id];
+    if (!(def && def[2] >> type & 1)) throw MALFORMED_PACKET;
+    const name = def[0], kind = def[1];
+    if (kind === PAIR) {
       const pairs = p[name] || (p[name] = {}), key = rdString(), value = rdString(), old = pairs[key];
       pairs[key] = old === undefined ? value : ([] as string[]).concat(old, value);
       continue;
     }
-    const v: any = type === BOOL || type === BYTE ? rd8() : type === U16 ? rd16() : type === U32 ? rd16() * 65536 + rd16()
-      : type === VARINT ? rdVarint() : type === STRING ? rdString() : rdBinary();
-    if (type === BOOL && v > 1) throw MALFORMED_PACKET;
-    // a PUBLISH may carry several subscription identifiers: a repeated property reads as an array
-    p[name] = p[name] === undefined ? (type === BOOL ? !!v : v) : ([] as unknown[]).concat(p[name], v);
+    const v: any = kind <= BYTE ? rd8() : kind === U16 ? rd16() : kind === U32 ? rd16() * 65536 + rd16()
+      : kind === VARINT ? rdVarint() : kind === STRING ? rdString() : rdBinary();
+    // flags and maximumQoS are 0 or 1; only a subscription identifier (the one VARINT property) may
+    // repeat, in a PUBLISH that matches several subscriptions
+    if (kind <= BYTE && v > 1 || name in p && kind !== VARINT) throw PROTOCOL_ERROR;
+    p[name] = name in p ? ([] as unknown[]).concat(p[name], v) : kind === BOOL ? !!v : v;
   }
+  lim = packetEnd;
   return p;
 }
 
@@ -254,28 +266,38 @@ export function parsePacket(type: number, flags: number, body: Uint8Array, lengt
   if (type === PUBLISH) {
     p.cmd = 'publish';
     p.qos = flags >> 1 & 3;
-    if (p.qos === 3) throw MALFORMED_PACKET;
+    // QoS 3 [MQTT-3.3.1-4], DUP on QoS 0 [MQTT-3.3.1-2]
+    if (p.qos === 3 || (flags & 14) === 8) throw MALFORMED_PACKET;
     p.dup = !!(flags & 8);
     p.retain = !!(flags & 1);
     p.topic = rdString();
     if (p.qos) p.messageId = rdId();
-    if (__MQTT5__ && v5) p.properties = rdProperties();
+    if (__MQTT5__ && v5) p.properties = rdProperties(PUBLISH);
     p.payload = src.subarray(pos, pos = lim);
   } else if (flags !== (type === PUBREL ? 2 : 0)) {
     throw MALFORMED_PACKET;
   } else if (type === CONNACK) {
     p.cmd = 'connack';
-    p.sessionPresent = !!(rd8() & 1);
-    if (__MQTT5__ && v5) { p.reasonCode = rd8(); p.properties = rdProperties(); } else p.returnCode = rd8();
-  } else if (type === SUBACK || type === UNSUBACK && __MQTT5__ && v5) {
-    p.messageId = rdId();
-    if (__MQTT5__ && v5) p.properties = rdProperties();
-    p.granted = [];
-    while (pos < lim) p.granted.push(rd8());
+    const ackFlags = rd8();
+    if (ackFlags > 1) throw MALFORMED_PACKET; // [MQTT-3.2.2-1]
+    p.sessionPresent = !!ackFlags;
+    if (__MQTT5__ && v5) { p.reasonCode = rd8(); p.properties = rdProperties(CONNACK); }
+    else if ((p.returnCode = rd8()) > 5) throw PROTOCOL_ERROR; // 3.1.1 has six (spec 3.2.2.3)
   } else if (type > PUBLISH && type <= UNSUBACK || type === DISCONNECT) {
     if (type !== DISCONNECT) p.messageId = rdId();
-    if (__MQTT5__ && v5 && pos < lim) p.reasonCode = rd8();
-    if (__MQTT5__ && v5 && pos < lim) p.properties = rdProperties();
+    if (type === SUBACK || type === UNSUBACK && __MQTT5__ && v5) {
+      if (__MQTT5__ && v5) p.properties = rdProperties(type);
+      // a code for each filter of the request, which has at least one: none is a packet cut short
+      const granted: number[] = p.granted = [];
+      do {
+        const c = rd8();
+        if (!v5 && c > 2 && c !== 0x80) throw MALFORMED_PACKET; // 3.1.1's SUBACK return codes [MQTT-3.9.3-2]
+        granted.push(c);
+      } while (pos < lim);
+    } else if (__MQTT5__ && v5 && pos < lim) {
+      p.reasonCode = rd8();
+      if (pos < lim) p.properties = rdProperties(type);
+    }
   }
   if (pos !== lim) throw MALFORMED_PACKET;
   return p;

@@ -9,7 +9,7 @@ export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBR
 /** Bit of a packet type in the "allowed in" masks below. The will properties use bit 0 (type 0 is unused). */
 export const WILL = 0;
 
-/** Property value types, as stored on the wire. */
+/** Property value types, as stored on the wire; the one-byte ones first (`kind <= BYTE`). */
 export const BOOL = 0, BYTE = 1, U16 = 2, U32 = 3, VARINT = 4, STRING = 5, BINARY = 6, PAIR = 7;
 
 /**
@@ -75,11 +75,12 @@ export const PROPERTY_IDS = /* @__PURE__ */ indexOf(PROPERTIES);
 
 
 /** Reason codes shared by several packets (spec 2.4), by name for the code that uses them. */
-export const SUCCESS = 0x00, NO_MATCHING_SUBSCRIBERS = 0x10, NO_SUBSCRIPTION_EXISTED = 0x11,
+export const SUCCESS = 0x00, DISCONNECT_WITH_WILL = 0x04, NO_MATCHING_SUBSCRIBERS = 0x10, NO_SUBSCRIPTION_EXISTED = 0x11,
   UNSPECIFIED_ERROR = 0x80, MALFORMED_PACKET = 0x81, PROTOCOL_ERROR = 0x82, IMPLEMENTATION_SPECIFIC = 0x83,
   UNSUPPORTED_PROTOCOL_VERSION = 0x84, CLIENT_ID_NOT_VALID = 0x85, BAD_USERNAME_OR_PASSWORD = 0x86,
   NOT_AUTHORIZED = 0x87, SERVER_UNAVAILABLE = 0x88, SERVER_BUSY = 0x89, BANNED = 0x8a,
-  KEEP_ALIVE_TIMEOUT = 0x8d, SESSION_TAKEN_OVER = 0x8e, TOPIC_FILTER_INVALID = 0x8f, TOPIC_NAME_INVALID = 0x90,
+  SERVER_SHUTTING_DOWN = 0x8b, BAD_AUTHENTICATION_METHOD = 0x8c, KEEP_ALIVE_TIMEOUT = 0x8d, SESSION_TAKEN_OVER = 0x8e,
+  TOPIC_FILTER_INVALID = 0x8f, TOPIC_NAME_INVALID = 0x90,
   PACKET_ID_IN_USE = 0x91, PACKET_ID_NOT_FOUND = 0x92, RECEIVE_MAXIMUM_EXCEEDED = 0x93,
   TOPIC_ALIAS_INVALID = 0x94, PACKET_TOO_LARGE = 0x95, QUOTA_EXCEEDED = 0x97, PAYLOAD_FORMAT_INVALID = 0x99,
   RETAIN_NOT_SUPPORTED = 0x9a, QOS_NOT_SUPPORTED = 0x9b, SHARED_SUBSCRIPTIONS_NOT_SUPPORTED = 0x9e,
@@ -147,4 +148,9 @@ export function reasonText(code: number): string {
     if (r) return r[0];
   }
   return 'reason 0x' + code.toString(16);
+}
+
+/** Text for a 3.1.1 CONNACK return code (1-5); on a board the number alone, as for reason codes. */
+export function returnCodeText(code: number): string {
+  return __TEXTS__ ? CONNACK_RETURN_CODES[code] : 'return code ' + code;
 }

@@ -18,19 +18,19 @@ function need(n: number): void {
   if (p + n > e) fail(MALFORMED_PACKET, 'packet ends inside a field');
 }
 
-function u8(): number {
+function rd8(): number {
   need(1);
   return b[p++];
 }
 
-function u16(): number {
+function rd16(): number {
   need(2);
   const v = (b[p] << 8) | b[p + 1];
   p += 2;
   return v;
 }
 
-function u32(): number {
+function rd32(): number {
   need(4);
   const v = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
   p += 4;
@@ -38,10 +38,10 @@ function u32(): number {
 }
 
 /** A variable byte integer (spec 1.5.5): at most 4 bytes [MQTT-1.5.5-1]. */
-function varint(): number {
+function rdVarint(): number {
   let v = 0, m = 1;
   for (let i = 0; i < 4; i++) {
-    const c = u8();
+    const c = rd8();
     v += (c & 127) * m;
     if (c < 128) return v;
     m *= 128;
@@ -49,12 +49,12 @@ function varint(): number {
   return fail(MALFORMED_PACKET, 'variable byte integer longer than 4 bytes');
 }
 
-function str(): string {
-  return text(u16());
+function rdString(): string {
+  return rdText(rd16());
 }
 
 /** The next `n` bytes as a string. */
-function text(n: number): string {
+function rdText(n: number): string {
   need(n);
   const s = utf8Read(b, p, p + n);
   if (s === null) fail(MALFORMED_PACKET, 'string is not valid MQTT UTF-8');
@@ -62,8 +62,8 @@ function text(n: number): string {
   return s;
 }
 
-function bin(): Uint8Array {
-  const n = u16();
+function rdBinary(): Uint8Array {
+  const n = rd16();
   need(n);
   p += n;
   return view(p - n, p);
@@ -73,8 +73,8 @@ function bin(): Uint8Array {
 // topics are kept and handed out again when the bytes match: no string is built for them.
 const topicCache: string[] = [];
 
-function topicString(): string {
-  const n = u16();
+function rdTopic(): string {
+  const n = rd16();
   need(n);
   const bytes = b, at = p | 0; // int32 locals: TurboFan would otherwise reload the module-level cursor per byte
   // the slot comes from the length and three sampled bytes, so a hit costs one pass (the compare)
@@ -91,7 +91,7 @@ function topicString(): string {
     if (c > 127 || c === 0) ascii = false;
     else if (c === 43 || c === 35) fail(TOPIC_NAME_INVALID, 'wildcard in a topic name'); // + or # [MQTT-3.3.2-2]
   }
-  const s = text(n);
+  const s = rdText(n);
   if (ascii) topicCache[slot] = s;
   return s;
 }
@@ -108,29 +108,29 @@ function view(from: number, to: number): Uint8Array {
 }
 
 /** MQTT 5 reason code check: the code must exist and be allowed on this packet type (spec 2.4). */
-function reasonCode(type: number): number {
-  const c = u8();
+function rdReason(type: number): number {
+  const c = rd8();
   const r = REASONS[c];
   if (!r || !(r[1] & (1 << type))) fail(MALFORMED_PACKET, 'reason code 0x' + c.toString(16) + ' is not valid in ' + CMD_NAMES[type]);
   return c;
 }
 
 /** A property block for packet `type` (WILL for will properties); undefined when empty. */
-function properties(type: number): Properties | undefined {
-  const length = varint();
+function rdProperties(type: number): Properties | undefined {
+  const length = rdVarint();
   need(length);
   if (length === 0) return undefined;
   const end = p + length, outerEnd = e;
   e = end;
   const r: any = {};
   while (p < end) {
-    const id = varint();
+    const id = rdVarint();
     const def = PROPERTIES[id];
     if (!def) fail(MALFORMED_PACKET, 'unknown property 0x' + id.toString(16));
     const name = def[0], kind = def[1];
     if (!(def[2] & (1 << type))) fail(MALFORMED_PACKET, name + ' is not allowed in ' + (type ? CMD_NAMES[type] : 'will'));
     if (kind === PAIR) {
-      const key = str(), value = str();
+      const key = rdString(), value = rdString();
       // no prototype: keys such as `constructor` or `__proto__` are plain keys here
       const pairs = r.userProperties || (r.userProperties = Object.create(null));
       const old = pairs[key];
@@ -139,17 +139,17 @@ function properties(type: number): Properties | undefined {
     }
     let v: any;
     if (kind === BOOL) {
-      v = u8();
+      v = rd8();
       if (v > 1) fail(PROTOCOL_ERROR, name + ' must be 0 or 1');
       v = v === 1;
     } else if (kind === BYTE) {
-      v = u8();
+      v = rd8();
       if (v > 1) fail(PROTOCOL_ERROR, name + ' must be 0 or 1'); // maximumQoS [MQTT-3.2.2-9]
-    } else if (kind === U16) v = u16();
-    else if (kind === U32) v = u32();
-    else if (kind === VARINT) v = varint();
-    else if (kind === STRING) v = str();
-    else v = bin();
+    } else if (kind === U16) v = rd16();
+    else if (kind === U32) v = rd32();
+    else if (kind === VARINT) v = rdVarint();
+    else if (kind === STRING) v = rdString();
+    else v = rdBinary();
     // receiveMaximum, topicAlias, maximumPacketSize and subscriptionIdentifier may not be 0
     if (v === 0 && (id === 0x21 || id === 0x23 || id === 0x27 || id === 0x0b)) fail(PROTOCOL_ERROR, name + ' must not be 0');
     const old = r[name];
@@ -161,8 +161,8 @@ function properties(type: number): Properties | undefined {
   return r;
 }
 
-function messageId(): number {
-  const id = u16();
+function rdId(): number {
+  const id = rd16();
   if (id === 0) fail(PROTOCOL_ERROR, 'packet identifier 0'); // [MQTT-2.2.1-3]
   return id;
 }
@@ -174,62 +174,61 @@ function publish(o: any, flags: number, v5: boolean): void {
   o.qos = qos;
   o.dup = (flags & 8) !== 0;
   o.retain = (flags & 1) !== 0;
-  o.topic = topicString();
-  o.messageId = qos ? messageId() : undefined;
-  o.properties = v5 ? properties(PUBLISH) : undefined;
-  // (a wildcard in the topic was refused as it was read, in topicString)
+  o.topic = rdTopic();
+  o.messageId = qos ? rdId() : undefined;
+  o.properties = v5 ? rdProperties(PUBLISH) : undefined;
+  // (a wildcard in the topic was refused as it was read, in rdTopic)
   if (o.topic.length === 0 && !(o.properties && o.properties.topicAlias)) fail(PROTOCOL_ERROR, 'empty topic without a topic alias');
   o.payload = view(p, e);
   p = e;
 }
 
 function ack(o: any, type: number, v5: boolean): void {
-  o.messageId = messageId();
-  o.reasonCode = v5 ? (p < e ? reasonCode(type) : 0) : undefined;
-  o.properties = v5 && p < e ? properties(type) : undefined;
+  o.messageId = rdId();
+  o.reasonCode = v5 ? (p < e ? rdReason(type) : 0) : undefined;
+  o.properties = v5 && p < e ? rdProperties(type) : undefined;
 }
 
 function connack(o: any, v5: boolean): void {
-  const flags = u8();
+  const flags = rd8();
   if (flags > 1) fail(MALFORMED_PACKET, 'CONNACK reserved flags set'); // [MQTT-3.2.2-1]
   o.sessionPresent = flags === 1;
   if (v5) {
-    o.reasonCode = reasonCode(CONNACK);
-    if (o.sessionPresent && o.reasonCode) fail(PROTOCOL_ERROR, 'session present in a refusing CONNACK'); // [MQTT-3.2.2-6]
+    o.reasonCode = rdReason(CONNACK);
     o.returnCode = undefined;
-    o.properties = properties(CONNACK);
+    o.properties = rdProperties(CONNACK);
   } else {
     o.reasonCode = o.properties = undefined;
-    o.returnCode = u8();
+    o.returnCode = rd8();
     if (o.returnCode > 5) fail(PROTOCOL_ERROR, 'CONNACK return code ' + o.returnCode);
-    if (o.sessionPresent && o.returnCode) fail(PROTOCOL_ERROR, 'session present in a refusing CONNACK'); // [MQTT-3.2.2-4]
   }
 }
 
 function suback(o: any, type: number, v5: boolean): void {
-  o.messageId = messageId();
-  o.properties = v5 ? properties(type) : undefined;
+  o.messageId = rdId();
+  o.properties = v5 ? rdProperties(type) : undefined;
   const granted: number[] = [];
   while (p < e && (v5 || type === SUBACK)) {
-    if (v5) { granted.push(reasonCode(type)); continue; }
-    const c = u8();
+    if (v5) { granted.push(rdReason(type)); continue; }
+    const c = rd8();
     if (c > 2 && c !== 0x80) fail(MALFORMED_PACKET, 'SUBACK return code 0x' + c.toString(16));
     granted.push(c);
   }
-  if (type === SUBACK && granted.length === 0) fail(PROTOCOL_ERROR, 'SUBACK without return codes');
+  // a code for each filter of the request, which has at least one: none is a packet cut short
+  if ((v5 || type === SUBACK) && granted.length === 0) fail(MALFORMED_PACKET, CMD_NAMES[type] + ' without return codes');
   o.granted = type === UNSUBACK && !v5 ? undefined : granted;
 }
 
 function connect(o: any): number {
-  const protocolId = str();
-  const raw = u8();
+  const protocolId = rdString();
+  const raw = rd8();
   // a bridge sets the top bit of the 3.1 or 3.1.1 level (mosquitto's try_private: 0x83, 0x84)
   const bridge = raw === 0x83 || raw === 0x84, level = raw & 0x7f;
   if (!((protocolId === 'MQTT' && (raw === 4 || (__MQTT5__ && raw === 5) || raw === 0x84)) || (protocolId === 'MQIsdp' && level === 3))) {
     fail(UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol ' + protocolId + ' level ' + raw); // [MQTT-3.1.2-2]
   }
   const v5 = level === 5;
-  const flags = u8();
+  const flags = rd8();
   if (flags & 1) fail(MALFORMED_PACKET, 'CONNECT reserved flag set'); // [MQTT-3.1.2-3]
   const willFlag = flags & 4, willQos = (flags >> 3) & 3;
   if (willQos === 3) fail(MALFORMED_PACKET, 'will QoS 3'); // [MQTT-3.1.2-14]
@@ -239,29 +238,29 @@ function connect(o: any): number {
   o.protocolVersion = level;
   o.bridgeMode = bridge || undefined;
   o.clean = (flags & 2) !== 0;
-  o.keepalive = u16();
-  o.properties = v5 ? properties(CONNECT) : undefined;
+  o.keepalive = rd16();
+  o.properties = v5 ? rdProperties(CONNECT) : undefined;
   if (o.properties && o.properties.authenticationData && o.properties.authenticationMethod === undefined) fail(PROTOCOL_ERROR, 'authentication data without a method'); // 5.0 3.1.2.11.10
-  o.clientId = str();
+  o.clientId = rdString();
   if (willFlag) {
     const will: any = { qos: willQos, retain: (flags & 32) !== 0 };
-    will.properties = v5 ? properties(WILL) : undefined;
-    will.topic = topicString();
-    will.payload = bin();
+    will.properties = v5 ? rdProperties(WILL) : undefined;
+    will.topic = rdTopic();
+    will.payload = rdBinary();
     o.will = will;
   } else o.will = undefined;
-  o.username = flags & 128 ? str() : undefined;
-  o.password = flags & 64 ? bin() : undefined;
+  o.username = flags & 128 ? rdString() : undefined;
+  o.password = flags & 64 ? rdBinary() : undefined;
   return level;
 }
 
 function subscribe(o: any, v5: boolean): void {
-  o.messageId = messageId();
-  o.properties = v5 ? properties(SUBSCRIBE) : undefined;
+  o.messageId = rdId();
+  o.properties = v5 ? rdProperties(SUBSCRIBE) : undefined;
   const subscriptions: any[] = [];
   while (p < e) {
-    const topic = str();
-    const opts = u8();
+    const topic = rdString();
+    const opts = rd8();
     if (opts & (v5 ? 0xc0 : 0xfc)) fail(MALFORMED_PACKET, 'SUBSCRIBE options reserved bits set'); // [MQTT-3.8.3-5]
     const qos = opts & 3, rh = (opts >> 4) & 3;
     if (qos === 3) fail(v5 ? PROTOCOL_ERROR : MALFORMED_PACKET, 'SUBSCRIBE with QoS 3'); // 5.0 3.8.3.1; 3.1.1 [MQTT-3-8.3-4]
@@ -273,10 +272,10 @@ function subscribe(o: any, v5: boolean): void {
 }
 
 function unsubscribe(o: any, v5: boolean): void {
-  o.messageId = messageId();
-  o.properties = v5 ? properties(UNSUBSCRIBE) : undefined;
+  o.messageId = rdId();
+  o.properties = v5 ? rdProperties(UNSUBSCRIBE) : undefined;
   const topics: string[] = [];
-  while (p < e) topics.push(str());
+  while (p < e) topics.push(rdString());
   if (!topics.length) fail(PROTOCOL_ERROR, 'UNSUBSCRIBE without topics'); // [MQTT-3.10.3-2]
   o.unsubscriptions = topics;
 }
@@ -303,11 +302,11 @@ export function decodeInto(o: any, bytes: Uint8Array, start: number, bodyStart: 
   else if (type === PUBACK || type === PUBREC || type === PUBREL || type === PUBCOMP) ack(o, type, v5);
   else if (type === PINGREQ || type === PINGRESP) { /* nothing after the fixed header */ }
   else if (type === DISCONNECT) {
-    o.reasonCode = v5 ? (p < e ? reasonCode(DISCONNECT) : 0) : undefined;
-    o.properties = v5 && p < e ? properties(DISCONNECT) : undefined;
+    o.reasonCode = v5 ? (p < e ? rdReason(DISCONNECT) : 0) : undefined;
+    o.properties = v5 && p < e ? rdProperties(DISCONNECT) : undefined;
   } else if (__MQTT5__ && type === AUTH && v5) {
-    o.reasonCode = p < e ? reasonCode(AUTH) : 0;
-    o.properties = p < e ? properties(AUTH) : undefined;
+    o.reasonCode = p < e ? rdReason(AUTH) : 0;
+    o.properties = p < e ? rdProperties(AUTH) : undefined;
   } else if (type === CONNACK) connack(o, v5);
   else if (type === SUBACK || type === UNSUBACK) suback(o, type, v5);
   else if (__SERVER__ && type === CONNECT) level = connect(o);

@@ -6,9 +6,9 @@
 // A closure, not a class: its state is local variables, which the minifier shortens to a letter or
 // two, where `this._x` would cost the board seven bytes of RAM-resident text at each of ~250 uses.
 import {
-  CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, PINGRESP, DISCONNECT,
+  CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT,
   PACKET_ID_NOT_FOUND, PACKET_TOO_LARGE, QUOTA_EXCEEDED, TOPIC_ALIAS_INVALID, TOPIC_NAME_INVALID,
-  PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, MALFORMED_PACKET, UNSPECIFIED_ERROR, CONNACK_RETURN_CODES, reasonText,
+  PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, MALFORMED_PACKET, UNSPECIFIED_ERROR, reasonText, returnCodeText,
 } from './constants';
 import { ackPacket, connectPacket, parsePacket, publishPacket, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
 import type { Payload, Properties, Subscription, Will } from './packets';
@@ -231,7 +231,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   }
 
   function disconnect(reasonCode: number, now: number): void {
-    if (state === ONLINE) write(shortPacket(0xe0, reasonCode), now);
+    if (state === ONLINE) write(shortPacket(DISCONNECT, reasonCode), now);
     stop();
   }
 
@@ -242,7 +242,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
       if (pingDeadline && now >= pingDeadline) close('keepalive timeout: no PINGRESP');
       // the same sum as deadline(): `now - idle >= keepalive` can miss by a rounding error and spin
       else if (!pingDeadline && now >= idleSince() + keepaliveMs) {
-        write(shortPacket(0xc0, 0), now);
+        write(shortPacket(PINGREQ, 0), now);
         pingDeadline = now + (options.pingTimeout || keepaliveMs);
       }
     }
@@ -272,7 +272,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
       p = parsePacket(type, flags, body, length, version);
     } catch (e) {
       if (typeof e !== 'number') throw e;
-      return failure(e, e === MALFORMED_PACKET ? MALFORMED : 'packet id 0', now); // the codec's only protocol error
+      return failure(e, e === MALFORMED_PACKET ? MALFORMED : reasonText(e), now);
     }
     const id = p.messageId as number;
     if (state === CONNECTING) return type === CONNACK ? connack(p, now) : failure(PROTOCOL_ERROR, 'expected CONNACK', now);
@@ -299,7 +299,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function connack(p: ReceivedPacket, now: number): void {
     const code = (__MQTT5__ && version === 5 ? p.reasonCode : p.returnCode) as number;
     if (code) {
-      let text = __MQTT5__ && version === 5 ? reasonText(code) : CONNACK_RETURN_CODES[code] || reasonText(code);
+      let text = __MQTT5__ && version === 5 ? reasonText(code) : returnCodeText(code); // the codec refuses codes over 5
       text = 'connection refused: ' + text;
       io.event('error', error(code, text));
       return close(text);
@@ -493,7 +493,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
 
   /** A protocol error on the link: tell the broker why (MQTT 5), report it, and drop the link. */
   function failure(reasonCode: number, message: string, now: number): void {
-    if (__MQTT5__ && version === 5 && state === ONLINE) write(shortPacket(0xe0, reasonCode), now);
+    if (__MQTT5__ && version === 5 && state === ONLINE) write(shortPacket(DISCONNECT, reasonCode), now);
     io.event('error', error(reasonCode, message));
     close(message);
   }

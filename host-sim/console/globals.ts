@@ -253,6 +253,9 @@ export function installGlobals(g: { [name: string]: unknown }, host: BoardHost, 
     clearInterval: (id?: unknown) => life.clearTimer(id),
     getTime: () => (Date.now() - started) / 1000 + 946684800,
     getSerial: () => host.serialNumber,
+    // Espruino's base64 works on strings of one char per byte; the `espruino` CLI and the Web IDE send files with atob()
+    atob: (text: unknown) => Buffer.from(String(text), 'base64').toString('latin1'),
+    btoa: (binary: unknown) => Buffer.from(toBinary(binary), 'latin1').toString('base64'),
     E,
     process: {
       version: '2v29', env: { VERSION: '2v29', BOARD: 'ESP32', CONSOLE: 'Serial1', EXPTR: 0, MODULES: 'Wifi,net,tls,Storage,ESP32' },

@@ -23,7 +23,7 @@ export interface AppBoardOptions {
   image: FirmwareImage;
   platform: FaultyPlatform;
   /** The provisioned config written to sparrow.json before the first boot. */
-  config: { id: string; broker: string; interval: number; telemetry: number; prefix: string };
+  config: { id: string; broker: string; interval: number; telemetry: number; prefix: string; discovery: string; username?: string; password?: string };
   seed: number;
   /** The object holding the board's Storage files (shared with its REPL console under --pty); a new one when absent. */
   files?: { [name: string]: string };
@@ -71,11 +71,12 @@ export class AppBoard {
   private sampling = true;
   private quiet = false;
   private stopped = false;
-  readonly deviceId: string;
+  /** Every device id the board has published under, oldest first: provisioning a new id at its console adds one. */
+  readonly ids: string[];
   readonly appPlatform: Platform;
 
   constructor(readonly o: AppBoardOptions) {
-    this.deviceId = o.config.id;
+    this.ids = [o.config.id];
     this.files = o.files || {};
     this.files['sparrow.json'] = JSON.stringify(o.config);
     const p = o.platform, files = this.files;
@@ -160,7 +161,13 @@ export class AppBoard {
       this.boots++;
       this.fold();
     }
+    if (s.id && this.ids.indexOf(s.id) < 0) this.ids.push(s.id);
     this.last = s;
+  }
+
+  /** The id the board goes by now. */
+  get deviceId(): string {
+    return this.ids[this.ids.length - 1];
   }
 
   /** The app run is over: its client's counters are final (as last seen), and the next run's start at 0. */

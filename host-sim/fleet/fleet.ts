@@ -2,8 +2,10 @@
 // the in-process broker on virtual time and in-memory links (--virtual), or real TCP to the embedded
 // broker or any broker URL. It runs for a duration, then drains (no new readings, no new faults) until
 // the boards' queues are empty, and books the outcome in a Ledger for the report.
+import * as v8 from 'v8';
 import { Broker } from '../../broker/broker';
 import { createLogger } from '../../broker/log';
+import { DEFAULT_PREFIX } from '../../firmware/app/config';
 import type { MqttClient } from '../../firmware/client';
 import type { Platform } from '../../firmware/platform';
 import { AppBoard, deviceId } from './app-board';
@@ -17,9 +19,10 @@ import { FaultyPlatform, FaultCounts } from '../platform/faulty';
 import { Ledger } from './ledger';
 import { PERFECT } from '../platform/links';
 import { MemoryNetwork } from '../platform/memory-net';
+import { OsLimitError, osLimitCode } from '../platform/os-limits';
 import { boardSourceAddress } from '../platform/ports';
 import { streamFor } from '../platform/rng';
-import { tcpPlatform } from '../platform/tcp';
+import { TcpFleetOptions, TcpPlatform } from '../platform/tcp';
 import { virtualPlatform } from '../platform/virtual';
 
 export interface FleetOptions {
@@ -52,6 +55,8 @@ export interface FleetOptions {
   brokerPort: number;
   httpPort: number | null;
   insecureTls: boolean;
+  /** User name and password every client of the fleet (boards, checker, feeder) logs in to the broker with. */
+  login?: { username: string; password?: string };
   /** Where a board's console lines go (none: discarded). */
   console?: (id: number, line: string) => void;
   /** The library bundle profile the boards run (with `app`, the firmware image's profile). */
@@ -64,18 +69,35 @@ export interface FleetOptions {
   app: boolean;
   /** --app: seconds between the boards' telemetry lines (0: event lines only). */
   telemetry: number;
+  /** --app: Home Assistant's discovery prefix the boards announce their sensors under ('' for none). */
+  discovery: string;
   /** --app: the object holding board `id`'s Storage files (shared with its console under --pty). */
   appFiles?: (id: number) => { [name: string]: string } | undefined;
 }
 
+const noLog = (): void => undefined;
+
+/**
+ * V8 heap in use: what is alive after a full collection when node runs with --expose-gc (the benchmarks
+ * do), else including garbage. (Not process.memoryUsage(): it opens /proc/self/stat, which throws EMFILE
+ * when the fleet holds every file the process may open.)
+ */
+function liveHeap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return v8.getHeapStatistics().used_heap_size;
+}
+
 /** Virtual ms between the checks of a virtual run's stop conditions. */
 const VIRTUAL_STEP = 100;
+/** Longest wait for the checker's subscription (the fleet's ms): a broker that does not answer by then is not there. */
+const CHECKER_WAIT = 10000;
 
 export const FLEET_DEFAULTS: FleetOptions = {
   devices: 10, shard: { index: 0, count: 1 }, broker: 'embedded', virtual: false, rate: 1, qos: 1, payloadBytes: 64,
-  faults: noFaults(), duration: 60000, seed: 1, keepalive: 60, queue: 32, prefix: 'sparrow/sim', downRate: 0,
+  faults: noFaults(), duration: 60000, seed: 1, keepalive: 60, queue: 32, prefix: DEFAULT_PREFIX, downRate: 0,
   drain: 120000, ramp: 1000, localAddresses: true, brokerPort: 1883, httpPort: 8080, insecureTls: true, profile: 'full',
-  app: false, telemetry: 10,
+  app: false, telemetry: 10, discovery: '',
 };
 
 /** One moment of the fleet, for the live display. */
@@ -90,6 +112,17 @@ export interface Snapshot {
   queued: number;
   reconnects: number;
   draining: boolean;
+}
+
+/** The embedded broker of a real-TCP fleet, on the options' ports, or on free ones when those are taken. */
+export async function startEmbeddedBroker(o: Pick<FleetOptions, 'brokerPort' | 'httpPort'>): Promise<Broker> {
+  const start = (port: number, http: number | null) => Broker.start({ port, host: '127.0.0.1', wsPort: http, sysInterval: 10, logger: createLogger('warn') });
+  try {
+    return await start(o.brokerPort, o.httpPort);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    return start(0, o.httpPort === null ? null : 0); // the usual ports are taken: any free ones
+  }
 }
 
 export class Fleet {
@@ -110,19 +143,31 @@ export class Fleet {
   /** Time the run started (virtual ms, or performance.now()). */
   private started = 0;
   private stopRequested = false;
+  /** What ended the run early: an OS limit hit by a socket (the run cannot go on, and must not hang). */
+  private failure: Error | null = null;
   draining = false;
   /** Heap bytes per board, measured after the boards started. */
   heapPerBoard = 0;
   wallMs = 0;
   private feeder: MqttClient | null = null;
+  /** What every board's TCP platform shares: one object and one error hook for the fleet, not one per board. */
+  private readonly tcpShared: TcpFleetOptions;
 
   constructor(options: Partial<FleetOptions>) {
     this.o = { ...FLEET_DEFAULTS, ...options };
+    this.tcpShared = {
+      insecureTls: this.o.insecureTls,
+      onSocketError: (e, board) => {
+        const code = osLimitCode(e);
+        if (code && !this.failure) this.failure = new OsLimitError(code, `${board.id < 0 ? 'the checker' : 'board ' + board.id}, ${this.boards.length + this.appBoards.length} boards started`);
+      },
+    };
     // SPARROW_SIM_BUNDLE runs another build of the library bundle (a saved copy, an older release)
     const library = loadBundle(process.env.SPARROW_SIM_BUNDLE || bundlePath(this.o.profile));
     // a ws:// broker: every client of the library gets the WebSocket module on its platform, as a board would
     const ws = /^wss?:/.test(this.o.broker) ? loadBundle<WebSocketBundle>(bundlePath(this.o.profile, 'sparrow-ws')) : null;
-    this.bundle = ws ? { ...library, create: (p) => library.create(ws.withWebSocket(p)) } : library;
+    const withWs: SparrowBundle = ws ? { ...library, create: (p) => library.create(ws.withWebSocket(p)) } : library;
+    this.bundle = this.o.login ? withLogin(withWs, this.o.login) : withWs;
     if (this.o.app) {
       if (!(this.o.rate > 0)) throw new Error('--app boards sample every 1/rate seconds: the rate must be above 0');
       this.image = loadBundle<FirmwareImage>(process.env.SPARROW_SIM_FIRMWARE || bundlePath(this.o.profile, 'firmware'));
@@ -179,13 +224,7 @@ export class Fleet {
       return;
     }
     if (o.broker !== 'embedded') { this.brokerUrl = o.broker; return; }
-    const start = (port: number, http: number | null) => Broker.start({ port, host: '127.0.0.1', wsPort: http, sysInterval: 10, logger: createLogger('warn') });
-    try {
-      this.broker = await start(o.brokerPort, o.httpPort);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-      this.broker = await start(0, o.httpPort === null ? null : 0); // the usual ports are taken: any free ones
-    }
+    this.broker = await startEmbeddedBroker(o);
     this.brokerUrl = 'mqtt://127.0.0.1:' + this.broker.ports.tcp;
   }
 
@@ -201,7 +240,7 @@ export class Fleet {
     const loopback = /^(mqtts?|wss?):\/\/(127\.|localhost)/.test(this.brokerUrl);
     // past ~28k connections from one source address the ephemeral ports run out: use many
     const localAddress = o.localAddresses && loopback && id >= 0 ? boardSourceAddress(id) : undefined;
-    return tcpPlatform({ log, localAddress, insecureTls: o.insecureTls, random });
+    return new TcpPlatform(id, localAddress, random, log, this.tcpShared);
   }
 
   private qosOf(id: number): 0 | 1 | 2 {
@@ -210,25 +249,30 @@ export class Fleet {
 
   /** Runs the whole fleet: broker, checker, boards, the duration, the drain. `tick` runs about every `tickMs` of wall time. */
   async run(tick: (s: Snapshot) => void = () => {}, tickMs = 1000): Promise<void> {
+    try {
+      await this.runAll(tick, tickMs);
+    } catch (e) {
+      // stop every board and the broker, so that a failed run exits instead of reconnecting for ever
+      await this.shutdown().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async runAll(tick: (s: Snapshot) => void, tickMs: number): Promise<void> {
     const o = this.o, wallStart = performance.now();
     await this.startBroker();
     this.started = this.now();
     const checkerId = o.prefix.replace(/\//g, '-') + '-checker-' + o.shard.index;
-    if (o.app) {
-      const checker = new AppChecker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, () => this.now(), checkerId);
-      this.appChecker = checker;
-      this.within(() => checker.start());
-      await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
-    } else {
-      const checker = new Checker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, this.ledger, () => this.stamp(), checkerId);
-      this.checker = checker;
-      this.within(() => checker.start());
-      await this.until(() => checker.subscribed, 30000, 'the checker to subscribe');
+    try {
+      await this.startChecker(checkerId);
+    } catch (e) {
+      await this.shutdown();
+      throw e;
     }
-    const heapBefore = process.memoryUsage().heapUsed;
+    const heapBefore = liveHeap();
     await this.startBoards();
     if (o.downRate > 0) await this.startFeeder();
-    this.heapPerBoard = (process.memoryUsage().heapUsed - heapBefore) / Math.max(1, this.boards.length + this.appBoards.length);
+    this.heapPerBoard = (liveHeap() - heapBefore) / Math.max(1, this.boards.length + this.appBoards.length);
     const end = this.started + o.duration;
     let nextTick = performance.now() + tickMs;
     const doTick = () => {
@@ -252,6 +296,29 @@ export class Fleet {
     tick(this.snapshot());
     this.wallMs = performance.now() - wallStart;
     await this.shutdown();
+  }
+
+  /**
+   * The checker subscribes first, so that it sees every reading. A broker that cannot be reached or
+   * refuses it ends the run here, with its reason, in a bounded time (a stop request too: no boards ran).
+   */
+  private async startChecker(clientId: string): Promise<void> {
+    const o = this.o;
+    const checker = o.app
+      ? (this.appChecker = new AppChecker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, () => this.now(), clientId))
+      : (this.checker = new Checker(this.bundle, this.platformFor(-1, () => {}), this.brokerUrl, o.prefix, this.ledger, () => this.stamp(), clientId));
+    this.within(() => checker.start());
+    let lastClose = '', refused = '';
+    checker.client!.on('close', (reason: string) => { lastClose = reason; });
+    checker.client!.on('error', (e: { message?: string }) => { refused = (e && e.message) || String(e); });
+    const why = () => refused || lastClose || 'no answer';
+    try {
+      await this.until(() => checker.subscribed || !!refused || this.stopRequested, CHECKER_WAIT, 'the checker');
+    } catch {
+      throw new Error(`cannot reach the broker ${this.brokerUrl} within ${CHECKER_WAIT / 1000} s: ${why()}`);
+    }
+    if (refused) throw new Error(`the broker ${this.brokerUrl} refused the checker: ${refused}`);
+    if (!checker.subscribed) throw new Error('stopped before the fleet started: nothing to report');
   }
 
   /** Every board's queue is empty (app boards: as their status says now). */
@@ -278,10 +345,10 @@ export class Fleet {
     const faulty = hasFaults(o.faults);
     let started = 0;
     const startOne = (id: number) => {
-      const log = o.console ? (line: string) => o.console!(id, line) : () => {};
+      const log = o.console ? (line: string) => o.console!(id, line) : noLog;
       const platform = new FaultyPlatform(this.platformFor(id, log));
       if (this.image) {
-        const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix };
+        const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix, discovery: o.discovery, ...o.login };
         const files = o.appFiles ? o.appFiles(id) : undefined;
         const board = new AppBoard({ id, image: this.image, platform, config, seed: o.seed, console: log, files });
         this.appBoards.push(board);
@@ -306,6 +373,7 @@ export class Fleet {
     // real sockets: a ramp, so the broker's accept queue is not flooded by a SYN storm
     const t0 = performance.now();
     while (started < ids.length && !this.stopRequested) {
+      if (this.failure) throw this.failure;
       const due = Math.min(ids.length, Math.ceil(((performance.now() - t0) / 1000) * o.ramp) + 1);
       while (started < due) startOne(ids[started++]);
       await new Promise((r) => setTimeout(r, 10));
@@ -353,6 +421,7 @@ export class Fleet {
     const deadline = this.now() + limit;
     let yielded = performance.now();
     while (!done()) {
+      if (this.failure) throw this.failure;
       if (this.stopRequested && !this.draining) return;
       if (this.now() >= deadline) throw new Error('timed out waiting for ' + what);
       if (this.clock) {
@@ -414,4 +483,12 @@ export class Fleet {
     const broker = this.broker;
     if (broker) await this.within(() => broker.close());
   }
+}
+
+/** The bundle with every client it makes logging in with `login` (a broker that wants a password). */
+function withLogin(bundle: SparrowBundle, login: { username: string; password?: string }): SparrowBundle {
+  return { ...bundle, create: (p) => {
+    const factory = bundle.create(p);
+    return { connect: (url, options) => factory.connect(url, { ...options, ...login }) };
+  } };
 }

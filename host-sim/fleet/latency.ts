@@ -1,7 +1,19 @@
 // Publish-to-delivery latencies as a log-scale histogram: 1% relative precision from 0.01 ms to days,
 // in a fixed 2 KB, so a 24-hour soak of a big fleet can record every message without keeping them.
-const STEPS_PER_E = 100; // bucket i covers (expm1((i-1)/100), expm1(i/100)] ms: about 1% wide
-const BUCKETS = 2200; // expm1(22) ms is over a century
+export const STEPS_PER_E = 100; // bucket i covers (expm1((i-1)/100), expm1(i/100)] ms: about 1% wide
+export const BUCKETS = 2200;
+
+/**
+ * A histogram in a report's JSON: its non-empty buckets as [bucket, count] pairs (a run fills a few
+ * hundred of the 2,200), so shards' histograms can be added and percentiles recomputed from the sum.
+ */
+export interface HistogramJson {
+  stepsPerE: number;
+  count: number;
+  sum: number;
+  max: number;
+  buckets: [number, number][];
+} // expm1(22) ms is over a century
 
 export class LatencyHistogram {
   readonly counts = new Float64Array(BUCKETS);
@@ -37,6 +49,42 @@ export class LatencyHistogram {
     h.count = this.count - since.count;
     h.sum = this.sum - since.sum;
     h.max = this.max;
+    return h;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.count = this.sum = this.max = 0;
+  }
+
+  /** Adds another histogram's samples to this one (shards of one fleet). */
+  add(other: LatencyHistogram): void {
+    for (let i = 0; i < BUCKETS; i++) this.counts[i] += other.counts[i];
+    this.count += other.count;
+    this.sum += other.sum;
+    if (other.max > this.max) this.max = other.max;
+  }
+
+  toJSON(): HistogramJson {
+    const buckets: [number, number][] = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.counts[i]) buckets.push([i, this.counts[i]]);
+    return { stepsPerE: STEPS_PER_E, count: this.count, sum: this.sum, max: this.max, buckets };
+  }
+
+  /** Reads `toJSON()`'s form back; throws on anything else, naming what is wrong. */
+  static fromJSON(j: HistogramJson): LatencyHistogram {
+    if (!j || j.stepsPerE !== STEPS_PER_E || !Array.isArray(j.buckets)) throw new Error(`not a latency histogram of ${STEPS_PER_E} buckets per e-fold`);
+    const h = new LatencyHistogram();
+    let count = 0;
+    for (const b of j.buckets) {
+      if (!Array.isArray(b) || !Number.isInteger(b[0]) || b[0] < 0 || b[0] >= BUCKETS || !(b[1] >= 0)) throw new Error('latency histogram bucket ' + JSON.stringify(b) + ' is out of range');
+      h.counts[b[0]] += b[1];
+      count += b[1];
+    }
+    if (count !== j.count) throw new Error(`latency histogram buckets hold ${count} samples, its count says ${j.count}`);
+    h.count = count;
+    h.sum = +j.sum || 0;
+    h.max = +j.max || 0;
     return h;
   }
 

@@ -6,15 +6,18 @@ import { LatencyHistogram } from './latency';
 /** What the board's client did with reading `seq`. */
 export const NONE = 0, ACCEPTED = 1, REFUSED = 2, DROPPED = 3, ACKED = 4, FAILED = 5;
 
+/** A row's arrays before its first reading (a board that only listens never gets any). */
+const NOTHING_YET = new Uint8Array(0);
+
 class Row {
-  states = new Uint8Array(64);
-  received = new Uint8Array(64);
+  states = NOTHING_YET;
+  received = NOTHING_YET;
   published = 0;
   constructor(readonly qos: number) {}
 
   grow(seq: number): void {
     if (seq < this.states.length) return;
-    let n = this.states.length;
+    let n = Math.max(64, this.states.length);
     while (n <= seq) n *= 2;
     const s = new Uint8Array(n), r = new Uint8Array(n);
     s.set(this.states);

@@ -2,20 +2,30 @@
 // the terminal and as JSON. A virtual run's JSON holds only what the seed decides, so the same seed
 // gives the same bytes; host measurements (wall time, heap) join it only for real runs or --host-stats.
 import type { Fleet } from './fleet';
+import { HistogramJson, LatencyHistogram } from './latency';
 import type { QosTotals } from './ledger';
+
+/** INCOMPLETE only for a merged fleet that lacks some shards' reports. */
+export type Verdict = 'OK' | 'PENDING' | 'FAILED' | 'INCOMPLETE';
 
 export interface RunReport {
   mode: 'virtual' | 'tcp';
   broker: string;
   seed: number;
   shard: string;
+  /** Boards in the whole fleet (this shard runs `boards` of them). */
+  devices: number;
   boards: number;
   simulatedSeconds: number;
   config: { rate: number; qos: number | string; payloadBytes: number; keepalive: number; queue: number; faults: string; duration: number };
   qos: QosTotals[];
   /** Accepted QoS >= 1 readings lost, and QoS 2 readings delivered twice: both must be 0. */
   violations: { lostQos1: number; lostQos2: number; duplicatesQos2: number };
+  /** FAILED (a violation), PENDING (none, but QoS 1/2 readings still queued or in flight at the end: not yet known), or OK. */
+  verdict: Verdict;
   latencyMs: { count: number; p50: number; p90: number; p99: number; max: number; mean: number };
+  /** The latencies themselves, so `sparrow sim merge` recomputes a fleet's percentiles from its shards'. */
+  latencyHistogram: HistogramJson;
   reconnects: number;
   faults: { cuts: number; halfOpens: number; outages: number };
   received: { checker: number; foreign: number; boards: number };
@@ -27,7 +37,9 @@ export interface RunReport {
 
 /** One --app board: its counters (summed over its boots) and what the checker got from it. */
 export interface AppBoardRow {
+  /** The id the board goes by at the end; `formerIds` the ones it was provisioned away from during the run. */
   id: string;
+  formerIds?: string[];
   sent: number;
   acked: number;
   refused: number;
@@ -74,14 +86,17 @@ export function buildAppReport(fleet: Fleet): AppReport {
   const rows: AppBoardRow[] = [];
   const t = { sent: 0, acked: 0, received: 0, readings: 0, refused: 0, dropped: 0, pending: 0, offlines: 0 };
   for (const b of fleet.appBoards) {
-    const c = b.counters(), r = fleet.appChecker ? fleet.appChecker.record(b.deviceId) : null;
-    const readings = r ? r.readings : 0, births = r ? r.births : 0, answers = r ? r.answers : 0;
+    // the board's counters span every id it went by (a new --id provisioned at its console): so does what the checker got
+    const c = b.counters(), checker = fleet.appChecker, r = checker ? b.ids.map((id) => checker.record(id)) : [];
+    const sum = (k: 'readings' | 'births' | 'answers' | 'offlines') => r.reduce((n, x) => n + x[k], 0);
+    const readings = sum('readings'), births = sum('births'), answers = sum('answers');
     const received = readings + births + answers;
     const row: AppBoardRow = {
       id: b.deviceId, sent: c.sent, acked: c.acked, refused: c.refused, dropped: c.dropped, commands: c.received, pending: b.pending,
-      received, readings, births, answers, offlines: r ? r.offlines : 0, reboots: b.reboots, firmware: b.firmware, status: r ? r.status : null,
+      received, readings, births, answers, offlines: sum('offlines'), reboots: b.reboots, firmware: b.firmware, status: r.length ? r[r.length - 1].status : null,
       missing: Math.max(0, c.acked - received),
     };
+    if (b.ids.length > 1) row.formerIds = b.ids.slice(0, -1);
     rows.push(row);
     t.sent += c.sent; t.acked += c.acked; t.received += received; t.readings += readings; t.refused += c.refused; t.dropped += c.dropped;
     t.pending += row.pending; t.offlines += row.offlines;
@@ -93,7 +108,38 @@ export function buildAppReport(fleet: Fleet): AppReport {
   };
 }
 
-const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+/** QoS 1/2 readings (with --app: the boards' QoS 1 publishes) still queued or in flight when the run ended. */
+export function pendingAtEnd(r: RunReport): number {
+  return r.app ? r.app.totals.pending : r.qos.reduce((n, q) => n + (q.qos > 0 ? q.pending : 0), 0);
+}
+
+/** A loss or duplicate fails the run; otherwise readings not yet delivered leave it undecided, never OK. */
+export function verdictOf(r: RunReport): Verdict {
+  const v = r.violations;
+  if (v.lostQos1 + v.lostQos2 + v.duplicatesQos2 > 0) return 'FAILED';
+  return pendingAtEnd(r) > 0 ? 'PENDING' : 'OK';
+}
+
+/** The last line of the text report for a run without violations that still had readings pending. */
+export function pendingLine(r: RunReport): string {
+  return `PENDING: ${pendingAtEnd(r)} accepted QoS 1/2 readings still queued or in flight when the drain ended: ` +
+    'neither delivered nor lost yet (a longer --drain lets them finish)';
+}
+
+/** Resident set size, 0 where it cannot be read (it opens a file: not when a run ended on EMFILE). */
+function rssBytes(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return 0;
+  }
+}
+
+export const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+
+export function latencySummary(h: LatencyHistogram): RunReport['latencyMs'] {
+  return { count: h.count, p50: round(h.percentile(0.5)), p90: round(h.percentile(0.9)), p99: round(h.percentile(0.99)), max: round(h.max), mean: round(h.count ? h.sum / h.count : 0) };
+}
 
 export function buildReport(fleet: Fleet, faultsText: string, hostStats: boolean): RunReport {
   const o = fleet.o, h = fleet.ledger.latency;
@@ -104,20 +150,23 @@ export function buildReport(fleet: Fleet, faultsText: string, hostStats: boolean
   const report: RunReport = {
     mode: o.virtual ? 'virtual' : 'tcp',
     broker: o.broker === 'embedded' ? 'embedded' : o.broker,
-    seed: o.seed, shard: o.shard.index + '/' + o.shard.count, boards: fleet.boards.length,
+    seed: o.seed, shard: o.shard.index + '/' + o.shard.count, devices: o.devices, boards: fleet.boards.length,
     simulatedSeconds: round(fleet.elapsed() / 1000),
     config: { rate: o.rate, qos: o.qos, payloadBytes: o.payloadBytes, keepalive: o.keepalive, queue: o.queue, faults: faultsText, duration: o.duration / 1000 },
     qos,
     violations: { lostQos1: pick(1)?.lost || 0, lostQos2: pick(2)?.lost || 0, duplicatesQos2: pick(2)?.duplicates || 0 },
-    latencyMs: { count: h.count, p50: round(h.percentile(0.5)), p90: round(h.percentile(0.9)), p99: round(h.percentile(0.99)), max: round(h.max), mean: round(h.count ? h.sum / h.count : 0) },
+    latencyMs: latencySummary(h),
+    latencyHistogram: h.toJSON(),
     reconnects: snap.reconnects,
     faults: { ...fleet.faultCounts },
     received: { checker: fleet.ledger.received, foreign: fleet.ledger.foreign, boards: snap.boardReceived },
     memory: { storeBytesPerBoard: Math.max(256, o.queue * (o.payloadBytes + o.prefix.length + 12)) },
+    verdict: 'OK',
   };
+  report.verdict = verdictOf(report);
   if (!o.virtual || hostStats) {
     report.host = {
-      wallSeconds: round(fleet.wallMs / 1000), heapBytesPerBoard: Math.round(fleet.heapPerBoard), rssBytes: process.memoryUsage().rss,
+      wallSeconds: round(fleet.wallMs / 1000), heapBytesPerBoard: Math.round(fleet.heapPerBoard), rssBytes: rssBytes(),
     };
     if (o.virtual) report.host.speedup = round(fleet.elapsed() / Math.max(1, fleet.wallMs), 1);
   }
@@ -129,29 +178,32 @@ function appRunReport(fleet: Fleet, faultsText: string, hostStats: boolean): Run
   const report: RunReport = {
     mode: o.virtual ? 'virtual' : 'tcp',
     broker: o.broker === 'embedded' ? 'embedded' : o.broker,
-    seed: o.seed, shard: o.shard.index + '/' + o.shard.count, boards: fleet.appBoards.length,
+    seed: o.seed, shard: o.shard.index + '/' + o.shard.count, devices: o.devices, boards: fleet.appBoards.length,
     simulatedSeconds: round(fleet.elapsed() / 1000),
     config: { rate: o.rate, qos: 1, payloadBytes: 0, keepalive: 60, queue: 32, faults: faultsText, duration: o.duration / 1000 },
     qos: [],
     // "lost" here is acknowledged and never received, per board
     violations: { lostQos1: app.boards.reduce((n, r) => n + r.missing, 0), lostQos2: 0, duplicatesQos2: 0 },
-    latencyMs: { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 },
+    latencyMs: latencySummary(new LatencyHistogram()),
+    latencyHistogram: new LatencyHistogram().toJSON(),
     reconnects: snap.reconnects,
     faults: { ...fleet.faultCounts },
     received: { checker: fleet.appChecker ? fleet.appChecker.received : 0, foreign: 0, boards: app.totals.received },
     memory: { storeBytesPerBoard: 4096 },
     app,
+    verdict: 'OK',
   };
+  report.verdict = verdictOf(report);
   if (!o.virtual || hostStats) {
-    report.host = { wallSeconds: round(fleet.wallMs / 1000), heapBytesPerBoard: Math.round(fleet.heapPerBoard), rssBytes: process.memoryUsage().rss };
+    report.host = { wallSeconds: round(fleet.wallMs / 1000), heapBytesPerBoard: Math.round(fleet.heapPerBoard), rssBytes: rssBytes() };
     if (o.virtual) report.host.speedup = round(fleet.elapsed() / Math.max(1, fleet.wallMs), 1);
   }
   return report;
 }
 
-function formatAppReport(r: RunReport, a: AppReport): string {
+function formatAppReport(r: RunReport, a: AppReport, verdict?: string): string {
   const lines = [
-    `sparrow sim --app: ${r.boards} boards running ${a.image} (shard ${r.shard}), ${r.mode === 'virtual' ? 'virtual time' : 'real TCP'}, broker ${r.broker}, ` +
+    `sparrow sim --app: ${r.boards} boards running ${a.image} (${shardText(r.shard)}), ${r.mode === 'virtual' ? 'virtual time' : 'real TCP'}, broker ${r.broker}, ` +
       `${r.simulatedSeconds} s simulated, a reading every ${round(a.interval)} s, seed ${r.seed}`,
     '',
   ];
@@ -168,16 +220,26 @@ function formatAppReport(r: RunReport, a: AppReport): string {
   }
   lines.push(`reconnects ${r.reconnects}; faults: ${r.faults.cuts} cuts, ${r.faults.halfOpens} half-open, ${r.faults.outages} outages`);
   if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : '') + `; host heap ${heapText(r.host.heapBytesPerBoard)}`);
-  lines.push(a.lossBoards.length
+  lines.push(verdict ? verdict : a.lossBoards.length
     ? `FAILED: ${a.lossBoards.length} boards with fewer messages received than acknowledged: ${a.lossBoards.slice(0, 10).join(', ')}${a.lossBoards.length > 10 ? ', ...' : ''}`
-    : 'OK: every board\'s acknowledged publishes reached the checker (received >= acked on every board)');
+    : r.verdict === 'PENDING' ? pendingLine(r)
+      : 'OK: every board\'s acknowledged publishes reached the checker (received >= acked on every board)');
   return lines.join('\n');
 }
 
-export function formatReport(r: RunReport): string {
-  if (r.app) return formatAppReport(r, r.app);
+/** "shard 2/4", or "4 of 4 shards" for a merged fleet. */
+const shardText = (shard: string) => (shard.indexOf('/') >= 0 ? 'shard ' + shard : shard + ' shards');
+
+/** The FAILED line of a run that lost an accepted reading or duplicated a QoS 2 one; '' when it did not. */
+export function lossVerdict(v: RunReport['violations']): string {
+  return v.lostQos1 + v.lostQos2 + v.duplicatesQos2 ? `FAILED: ${v.lostQos1} QoS 1 and ${v.lostQos2} QoS 2 accepted readings lost, ${v.duplicatesQos2} QoS 2 duplicates` : '';
+}
+
+/** The report as text; `verdict` replaces the last line (a merged fleet's, which knows of missing shards). */
+export function formatReport(r: RunReport, verdict?: string): string {
+  if (r.app) return formatAppReport(r, r.app, verdict);
   const lines = [
-    `sparrow sim: ${r.boards} boards (shard ${r.shard}), ${r.mode === 'virtual' ? 'virtual time' : 'real TCP'}, broker ${r.broker}, ${r.simulatedSeconds} s simulated, seed ${r.seed}`,
+    `sparrow sim: ${r.boards} boards (${shardText(r.shard)}), ${r.mode === 'virtual' ? 'virtual time' : 'real TCP'}, broker ${r.broker}, ${r.simulatedSeconds} s simulated, seed ${r.seed}`,
     '',
     'QoS  published  accepted  refused  dropped  delivered  duplicates  pending  lost',
   ];
@@ -191,10 +253,8 @@ export function formatReport(r: RunReport): string {
   if (r.received.boards) lines.push(`messages received by boards: ${r.received.boards}`);
   lines.push(`memory: message store ${r.memory.storeBytesPerBoard} B per board` + (r.host ? `; host heap ${heapText(r.host.heapBytesPerBoard)}, RSS ${(r.host.rssBytes / 2 ** 20).toFixed(0)} MiB` : ''));
   if (r.host) lines.push(`wall time ${r.host.wallSeconds} s` + (r.host.speedup ? ` (${r.host.speedup}× real time)` : ''));
-  const v = r.violations;
-  const bad = v.lostQos1 + v.lostQos2 + v.duplicatesQos2;
-  lines.push(bad ? `FAILED: ${v.lostQos1} QoS 1 and ${v.lostQos2} QoS 2 accepted readings lost, ${v.duplicatesQos2} QoS 2 duplicates`
-    : 'OK: no accepted QoS 1/2 reading lost, no QoS 2 duplicate');
+  lines.push(verdict || (r.verdict === 'FAILED' ? lossVerdict(r.violations)
+    : r.verdict === 'PENDING' ? pendingLine(r) : 'OK: no accepted QoS 1/2 reading lost, none pending, no QoS 2 duplicate'));
   return lines.join('\n');
 }
 

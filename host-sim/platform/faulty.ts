@@ -16,7 +16,11 @@ export interface FaultCounts {
 
 type Held = ['data', Uint8Array | string] | ['close', string];
 
-class FaultyConnection {
+/**
+ * One connection through the faulty network: the socket the firmware writes to, and the handlers the
+ * real (or in-memory) socket reports to, as one object with shared methods (no closures per connection).
+ */
+class FaultyConnection implements PlatformSocket, SocketHandlers {
   state: 'connecting' | 'open' | 'closed' = 'connecting';
   silent = false;
   inner: PlatformSocket | null = null;
@@ -27,43 +31,42 @@ class FaultyConnection {
 
   constructor(readonly owner: FaultyPlatform, readonly handlers: SocketHandlers) {}
 
-  socket(): PlatformSocket {
-    return {
-      write: (bytes, n) => {
-        if (this.state === 'closed' || this.silent || !this.inner) return;
-        if (this.owner.down) this.heldOut.push(bytes.slice(0, n));
-        else this.inner.write(bytes, n);
-      },
-      end: () => {
-        const was = this.state;
-        this.state = 'closed';
-        this.owner.forget(this);
-        if (was === 'closed' || this.silent || !this.inner) return;
-        if (this.owner.down) this.heldOut.push('end');
-        else this.inner.end();
-      },
-    };
+  // the firmware's side: what it sends
+
+  write(bytes: Uint8Array, n: number): void {
+    if (this.state === 'closed' || this.silent || !this.inner) return;
+    if (this.owner.down) this.heldOut.push(bytes.slice(0, n));
+    else this.inner.write(bytes, n);
   }
 
-  innerHandlers(): SocketHandlers {
-    return {
-      open: () => {
-        if (this.state !== 'connecting' || this.silent) return;
-        this.owner.platform.clearTimeout(this.connectTimer);
-        this.state = 'open';
-        this.handlers.open();
-      },
-      data: (chunk) => {
-        if (this.state === 'closed' || this.silent) return;
-        if (this.owner.down) this.heldIn.push(['data', chunk]);
-        else this.handlers.data(chunk);
-      },
-      close: (reason) => {
-        if (this.state === 'closed' || this.silent) return;
-        if (this.owner.down) { this.heldIn.push(['close', reason]); return; }
-        this.closeNow(reason);
-      },
-    };
+  end(): void {
+    const was = this.state;
+    this.state = 'closed';
+    this.owner.forget(this);
+    if (was === 'closed' || this.silent || !this.inner) return;
+    if (this.owner.down) this.heldOut.push('end');
+    else this.inner.end();
+  }
+
+  // the network's side: what reaches the board
+
+  open(): void {
+    if (this.state !== 'connecting' || this.silent) return;
+    this.owner.platform.clearTimeout(this.connectTimer);
+    this.state = 'open';
+    this.handlers.open();
+  }
+
+  data(chunk: Uint8Array | string): void {
+    if (this.state === 'closed' || this.silent) return;
+    if (this.owner.down) this.heldIn.push(['data', chunk]);
+    else this.handlers.data(chunk);
+  }
+
+  close(reason: string): void {
+    if (this.state === 'closed' || this.silent) return;
+    if (this.owner.down) { this.heldIn.push(['close', reason]); return; }
+    this.closeNow(reason);
   }
 
   closeNow(reason: string): void {
@@ -112,10 +115,10 @@ export class FaultyPlatform implements Platform {
     const open = () => {
       if (c.state !== 'connecting') return;
       if (this.down) { this.platform.setTimeout(open, 1000); return; } // the SYN is retransmitted
-      c.inner = this.platform.connect(target, c.innerHandlers());
+      c.inner = this.platform.connect(target, c);
     };
     open();
-    return c.socket();
+    return c;
   }
 
   now(): number { return this.platform.now(); }

@@ -39,10 +39,19 @@ class Pipe {
   paused = false;
   ending = false;
 
+  /** `up`: board to broker; else broker to board. (The link, not two closures per pipe: a fleet has 200,000 pipes.) */
   constructor(
     private readonly clock: VirtualClock, private readonly shape: LinkShape, private readonly random: Random,
-    private readonly deliver: (bytes: Uint8Array) => void, private readonly ended: () => void,
+    private readonly link: MemoryLink, private readonly up: boolean,
   ) {}
+
+  private deliver(bytes: Uint8Array): void {
+    this.link.arrived(this.up, bytes);
+  }
+
+  private ended(): void {
+    this.link.finished(this.up);
+  }
 
   write(bytes: Uint8Array): void {
     const now = this.clock.now(), s = this.shape;
@@ -110,6 +119,27 @@ class Pipe {
   }
 }
 
+/** The firmware's socket on a MemoryLink. */
+class BoardEnd implements AbortableSocket {
+  constructor(private readonly link: MemoryLink) {}
+  write(bytes: Uint8Array, n: number): void { this.link.boardWrite(bytes, n); }
+  end(): void { this.link.boardEnd(); }
+  abort(reason: string): void { this.link.cut(reason); }
+}
+
+/** The broker's Link on a MemoryLink. */
+class BrokerEnd implements Link {
+  readonly transport = 'tcp' as const;
+  constructor(private readonly link: MemoryLink, readonly remote: string) {}
+  write(bytes: Uint8Array): void { this.link.brokerWrite(bytes); }
+  buffered(): number { return this.link.brokerBuffered(); }
+  pause(): void { this.link.pauseUp(true); }
+  resume(): void { this.link.pauseUp(false); }
+  end(): void { this.link.brokerEnd(); }
+  destroy(): void { this.link.brokerDestroy(); }
+  listen(events: LinkEvents): void { this.link.listen(events); }
+}
+
 function concat(segs: { bytes: Uint8Array }[], n: number, total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
@@ -134,26 +164,61 @@ export class MemoryLink {
   private silent = false;
 
   constructor(clock: VirtualClock, shape: LinkShape, random: Random, private readonly handlers: SocketHandlers, remote: string) {
-    this.up = new Pipe(clock, shape, random, (b) => this.toBroker(b), () => this.closeBroker());
-    // the broker's FIN: the board hears the close, and the broker's side is done too
-    this.down = new Pipe(clock, shape, random, (b) => this.toBoard(b), () => { this.closeBoard('socket closed'); this.closeBroker(); });
-    this.board = {
-      // the session reuses its output buffer: keep a copy, as the kernel would
-      write: (bytes, n) => { if (this.boardOpen && !this.silent) this.up.write(bytes.slice(0, n)); },
-      end: () => { this.boardOpen = false; if (!this.silent) this.up.end(); },
-      abort: (reason) => this.cut(reason),
-    };
-    const self = this;
-    this.broker = {
-      remote, transport: 'tcp',
-      write: (b) => { if (self.brokerOpen && !self.silent) self.down.write(b); },
-      buffered: () => self.down.pendingBytes,
-      pause: () => { self.up.paused = true; },
-      resume: () => self.up.resume(),
-      end: () => { if (self.brokerOpen && !self.silent) self.down.end(); },
-      destroy: () => { if (self.brokerOpen) self.cut('connection reset by broker'); },
-      listen: (ev) => { self.events = ev; },
-    };
+    this.up = new Pipe(clock, shape, random, this, true);
+    this.down = new Pipe(clock, shape, random, this, false);
+    this.board = new BoardEnd(this);
+    this.broker = new BrokerEnd(this, remote);
+  }
+
+  /** A pipe delivered bytes: to the broker (up) or to the board. */
+  arrived(up: boolean, bytes: Uint8Array): void {
+    if (up) this.toBroker(bytes);
+    else this.toBoard(bytes);
+  }
+
+  /** A pipe's FIN arrived. The broker's: the board hears the close, and the broker's side is done too. */
+  finished(up: boolean): void {
+    if (!up) this.closeBoard('socket closed');
+    this.closeBroker();
+  }
+
+  // the board's end (BoardEnd calls these)
+
+  boardWrite(bytes: Uint8Array, n: number): void {
+    // the session reuses its output buffer: keep a copy, as the kernel would
+    if (this.boardOpen && !this.silent) this.up.write(bytes.slice(0, n));
+  }
+
+  boardEnd(): void {
+    this.boardOpen = false;
+    if (!this.silent) this.up.end();
+  }
+
+  // the broker's end (BrokerEnd calls these)
+
+  brokerWrite(bytes: Uint8Array): void {
+    if (this.brokerOpen && !this.silent) this.down.write(bytes);
+  }
+
+  brokerBuffered(): number {
+    return this.down.pendingBytes;
+  }
+
+  pauseUp(paused: boolean): void {
+    if (paused) this.up.paused = true;
+    else this.up.resume();
+  }
+
+  brokerEnd(): void {
+    if (this.brokerOpen && !this.silent) this.down.end();
+  }
+
+  brokerDestroy(): void {
+    if (this.brokerOpen) this.cut('connection reset by broker');
+  }
+
+  listen(events: LinkEvents): void {
+    this.events = events;
   }
 
   get isOpen(): boolean {

@@ -12,16 +12,10 @@ import { fakeTemperature } from './sensors';
 /** Espruino's largest socket data event, in bytes. */
 export const ESPRUINO_CHUNK = 536;
 
-export interface NodePlatformOptions {
+export interface NodePlatformOptions extends TcpOptions {
   /** Console lines of the board. */
   log?: (line: string) => void;
-  /** Local address to bind (a fleet spreads over 127.0.0.0/8 past the ephemeral-port limit). */
-  localAddress?: string;
-  /** Accept self-signed TLS certificates (test brokers). */
-  insecureTls?: boolean;
   random?: () => number;
-  /** Sees each real socket made, so a test can cut it as a network failure would. */
-  onSocket?: (socket: net.Socket) => void;
   /** The board's Storage files, owned by the caller so it can seed and read them (default: a fresh empty set). */
   files?: { [name: string]: string };
   /** Seed of the fake temperature sensor (default 1). */
@@ -44,25 +38,88 @@ export function deliverAsEspruino(data: Uint8Array, handlers: SocketHandlers): v
   }
 }
 
+/** What a TCP connection of the simulator needs from its board: where it binds, and who sees its socket. */
+export interface TcpOptions {
+  /** Local address to bind (a fleet spreads over 127.0.0.0/8 past the ephemeral-port limit). */
+  localAddress?: string;
+  /** Accept self-signed TLS certificates (test brokers). */
+  insecureTls?: boolean;
+  /** More TLS options (a CA to trust, a host name check): `sparrow pub/sub --cafile`. */
+  tls?: tls.ConnectionOptions;
+  /** Sees each real socket made, so a test can cut it as a network failure would. */
+  onSocket?: (socket: net.Socket) => void;
+  /** Sees every socket error before the board does (a fleet stops on an OS limit). */
+  onSocketError?: (e: Error) => void;
+}
+
+/**
+ * One TCP (or TLS) connection of a board, as the firmware's PlatformSocket. A class with listeners shared
+ * by every connection (they find theirs on the socket) rather than closures per connection: a fleet holds
+ * tens of thousands of these, and each closure and its context is heap per board.
+ */
+export class TcpConnection implements PlatformSocket {
+  readonly socket: net.Socket;
+  private closed = false;
+
+  constructor(target: ConnectTarget, private readonly handlers: SocketHandlers, private readonly options: TcpOptions) {
+    const tcp = net.connect({ host: target.host, port: target.port, localAddress: options.localAddress });
+    const socket = target.tls
+      ? tls.connect({ socket: tcp, servername: net.isIP(target.host) ? undefined : target.host, rejectUnauthorized: !options.insecureTls, ...options.tls })
+      : tcp;
+    this.socket = socket;
+    socket.setNoDelay(true);
+    (socket as SocketWithConnection)[CONNECTION] = this;
+    if (options.onSocket) options.onSocket(socket);
+    socket.on(target.tls ? 'secureConnect' : 'connect', onSocketOpen);
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+  }
+
+  write(bytes: Uint8Array, n: number): void {
+    if (!this.socket.destroyed) this.socket.write(Buffer.from(bytes.subarray(0, n)));
+  }
+
+  end(): void {
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  /** Destroys the connection at once, as a pulled cable followed by a reset would (a cut fault). */
+  abort(): void {
+    this.socket.destroy();
+  }
+
+  opened(): void {
+    this.handlers.open();
+  }
+
+  received(data: Buffer): void {
+    deliverAsEspruino(data, this.handlers);
+  }
+
+  failed(e: Error): void {
+    if (this.options.onSocketError) this.options.onSocketError(e);
+    this.closedBy('socket error: ' + e.message);
+  }
+
+  closedBy(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.close(reason);
+  }
+}
+
+const CONNECTION = Symbol('sparrow connection');
+type SocketWithConnection = net.Socket & { [CONNECTION]: TcpConnection };
+function onSocketOpen(this: SocketWithConnection): void { this[CONNECTION].opened(); }
+function onSocketData(this: SocketWithConnection, data: Buffer): void { this[CONNECTION].received(data); }
+function onSocketError(this: SocketWithConnection, e: Error): void { this[CONNECTION].failed(e); }
+function onSocketClose(this: SocketWithConnection): void { this[CONNECTION].closedBy('socket closed'); }
+
 export function nodePlatform(options: NodePlatformOptions = {}): Platform {
   return {
-    connect: (target: ConnectTarget, handlers: SocketHandlers): PlatformSocket => {
-      const tcp = net.connect({ host: target.host, port: target.port, localAddress: options.localAddress });
-      const socket = target.tls
-        ? tls.connect({ socket: tcp, servername: net.isIP(target.host) ? undefined : target.host, rejectUnauthorized: !options.insecureTls })
-        : tcp;
-      socket.setNoDelay(true);
-      if (options.onSocket) options.onSocket(socket);
-      let closed = false;
-      socket.on(target.tls ? 'secureConnect' : 'connect', () => handlers.open());
-      socket.on('data', (data: Buffer) => deliverAsEspruino(data, handlers));
-      socket.on('error', (e) => { if (!closed) { closed = true; handlers.close('socket error: ' + e.message); } });
-      socket.on('close', () => { if (!closed) { closed = true; handlers.close('socket closed'); } });
-      return {
-        write: (bytes, n) => { if (!socket.destroyed) socket.write(Buffer.from(bytes.subarray(0, n))); },
-        end: () => { socket.end(); socket.destroySoon(); },
-      };
-    },
+    connect: (target: ConnectTarget, handlers: SocketHandlers): PlatformSocket => new TcpConnection(target, handlers, options),
     now: () => performance.now(),
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

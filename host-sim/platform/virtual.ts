@@ -1,7 +1,7 @@
 // The firmware's Platform on the virtual clock and the in-memory network: what a board sees in a
 // --virtual run. Timers and now() are the clock's; sockets are MemoryLinks shaped as the run says.
-import type { Platform } from '../../firmware/platform';
-import type { VirtualClock } from './clock';
+import type { ConnectTarget, Platform, PlatformSocket, SocketHandlers } from '../../firmware/platform';
+import type { VirtualClock, VirtualTimer } from './clock';
 import type { LinkShape } from './links';
 import type { MemoryNetwork } from './memory-net';
 import type { Random } from './rng';
@@ -19,14 +19,24 @@ export interface VirtualPlatformOptions {
   log(line: string): void;
 }
 
+/** One object per board with shared methods: a virtual fleet holds 100,000 of these. */
+export class VirtualPlatform implements Platform {
+  constructor(private readonly o: VirtualPlatformOptions) {}
+
+  connect(target: ConnectTarget, handlers: SocketHandlers): PlatformSocket {
+    const o = this.o;
+    return o.net.connect(target, handlers, o.shape, o.linkRandom, alwaysReachable, o.address);
+  }
+
+  now(): number { return this.o.clock.now(); }
+  setTimeout(fn: () => void, ms: number): unknown { return this.o.clock.setTimeout(fn, ms); }
+  clearTimeout(handle: unknown): void { this.o.clock.clearTimeout(handle as VirtualTimer); }
+  random(): number { return this.o.random(); }
+  log(line: string): void { this.o.log(line); }
+}
+
+const alwaysReachable = () => true;
+
 export function virtualPlatform(o: VirtualPlatformOptions): Platform {
-  const clock = o.clock;
-  return {
-    connect: (target, handlers) => o.net.connect(target, handlers, o.shape, o.linkRandom, () => true, o.address),
-    now: () => clock.now(),
-    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
-    clearTimeout: (handle) => clock.clearTimeout(handle),
-    random: o.random,
-    log: o.log,
-  };
+  return new VirtualPlatform(o);
 }

@@ -60,7 +60,7 @@ const varint = () => fc.oneof(
   fc.constantFrom(1, 127, 128, 16383, 16384, 2097151, 2097152, 268435455),
 );
 
-const PROTOTYPE_KEYS = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+export const PROTOTYPE_KEYS = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
 
 /** User properties: a plain object, a key that repeats holds an array (of 2+ values, as both parsers build it). */
 export const userProperties = (): fc.Arbitrary<{ [key: string]: string | string[] }> => {

@@ -1,6 +1,6 @@
 // A real mosquitto broker (Debian's package) for interop tests: its own config on a free loopback port,
 // started and stopped by the test, with persistence in a temp folder so restarts keep sessions.
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -31,15 +31,25 @@ export async function waitForPort(port: number, ms = 10000): Promise<void> {
   }
 }
 
-/** `extra` lines go at the end of its config (a password file, a bridge...). */
-export async function startMosquitto(extra: string[] = []): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /** Users and their passwords: the broker then refuses anonymous clients and wrong passwords. */
+  users?: { [user: string]: string };
+  /** Lines for the end of its config (a password file, a bridge...). */
+  extra?: string[];
+}
+
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparrow-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
+  const users = Object.entries(options.users || {});
+  const passwords = path.join(dir, 'passwords');
+  users.forEach(([user, password], i) => execFileSync('mosquitto_passwd', i ? ['-b', passwords, user, password] : ['-c', '-b', passwords, user, password]));
   fs.writeFileSync(conf, [
     // as root, mosquitto would drop to its own user and could not write the persistence file here
-    `listener ${port} 127.0.0.1`, 'user root', 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
-    'autosave_interval 1', 'log_dest stderr', 'log_type error', 'max_queued_messages 10000', ...extra,
+    `listener ${port} 127.0.0.1`, 'user root', 'persistence true', `persistence_location ${dir}/`,
+    ...(users.length ? ['allow_anonymous false', `password_file ${passwords}`] : ['allow_anonymous true']),
+    'autosave_interval 1', 'log_dest stderr', 'log_type error', 'max_queued_messages 10000', ...(options.extra || []),
   ].join('\n') + '\n');
   let child: ChildProcess | null = null;
   const start = async () => {

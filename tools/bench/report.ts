@@ -12,7 +12,9 @@ and when it was measured; rerun a suite to refresh its section only.
 ## How to run
 
 \`npm run bench\` builds and runs every suite and prints its tables as markdown on stdout.
-\`npm run bench -- codec --runs 7\` runs one suite with 7 runs per cell. Add \`--write docs/benchmarks.md\`
+\`npm run bench -- codec --runs 7\` runs one suite with 7 runs per cell. The board suite runs the library on
+the real Espruino interpreter: \`ESPRUINO_BIN=PATH npm run bench:board -- --peer PATH\` (or \`sparrow bench
+board --espruino PATH --peer PATH\`); without an interpreter the other suites run and it does not. Add \`--write docs/benchmarks.md\`
 (or set \`SPARROW_BENCH_WRITE=docs/benchmarks.md\`) to replace that suite's section of this file.
 Without a build, \`node -r ./tools/register.cjs tools/bench/index.ts codec\` runs the sources directly.
 Close other busy programs first: rates are CPU-bound and a second busy process shows up in the spread.

@@ -17,6 +17,10 @@ export interface RunOptions {
   quick?: boolean;
   /** Progress lines, on stderr so that stdout stays a clean markdown report. */
   log(message: string): void;
+  /** The Espruino interpreter (a Linux build) for the board suite: --espruino PATH or ESPRUINO_BIN. */
+  espruino?: string;
+  /** A peer library for the board suite to run beside Sparrow's (--peer PATH). */
+  peer?: string;
 }
 
 export interface Suite {

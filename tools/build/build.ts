@@ -6,6 +6,8 @@ import * as path from 'path';
 import budgets from './budget.json';
 import { checkBundle, checkSize, type Budget } from './check-bundle';
 import { buildForEspruino } from './espruino';
+import limits from './function-limits.json';
+import { checkFunctionSizes, measureFunctions } from './function-size';
 import profiles from './profiles.json';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -21,7 +23,7 @@ const ESPRUINO_PROFILES = ['small', 'full'] as const;
 
 function main(): void {
   fs.rmSync(DIST, { recursive: true, force: true });
-  const failures = buildEspruino();
+  const failures = buildEspruino().concat(checkFunctions());
   buildNode();
   buildBrowser();
   if (failures.length > 0) {
@@ -50,6 +52,17 @@ function buildEspruino(): string[] {
   }
   console.log(table(rows));
   return failures;
+}
+
+/** Holds every function in firmware/ and broker/ to the length and complexity limits; prints the largest. */
+function checkFunctions(): string[] {
+  const sizes = measureFunctions(ROOT, ['firmware', 'broker']);
+  const longest = sizes.reduce((a, b) => (b.lines > a.lines ? b : a));
+  const knottiest = sizes.reduce((a, b) => (b.complexity > a.complexity ? b : a));
+  console.log(`functions in firmware/ and broker/: ${sizes.length}, limits ${limits.lines} lines and complexity ${limits.complexity}`
+    + ` (${Object.keys(limits.ceilings).length} older ones held at their size); longest ${longest.lines} lines (${longest.where}),`
+    + ` most complex ${knottiest.complexity} (${knottiest.where})`);
+  return checkFunctionSizes(sizes, limits);
 }
 
 /** The `sparrow` command, the benchmark, and the package's main module (codec + client on Node). */

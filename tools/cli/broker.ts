@@ -24,11 +24,15 @@ export const BROKER_OPTIONS = {
   acl: { type: 'string' },
   'max-packet-size': { type: 'string' },
   'server-keep-alive': { type: 'string' },
+  'max-keepalive': { type: 'string' },
   'receive-maximum': { type: 'string' },
   'max-inflight': { type: 'string' },
   'queue-high': { type: 'string' },
-  'max-offline-queue': { type: 'string' },
   'max-topic-levels': { type: 'string' },
+  'max-queued-messages': { type: 'string' },
+  'max-queued-bytes': { type: 'string' },
+  'memory-limit': { type: 'string' },
+  'stall-timeout': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'sys-interval': { type: 'string' },
   'log-level': { type: 'string' },
@@ -59,10 +63,14 @@ Options:
       --acl FILE             per-user topic patterns (see docs/broker.md)
       --max-packet-size N    largest packet accepted, bytes (default ${DEFAULTS.maxPacketSize})
       --server-keep-alive S  keep alive imposed on MQTT 5 clients, seconds (default: the client's)
+      --max-keepalive S      longest keep alive allowed (mosquitto's max_keepalive): MQTT 5 clients asking more or 0 are told S, 3.1.1 ones refused (default 0: any)
       --receive-maximum N    QoS 1/2 publishes a client may leave unacknowledged (default ${DEFAULTS.receiveMaximum})
       --max-inflight N       QoS 1/2 messages in flight to a client (default ${DEFAULTS.maxInflight})
       --queue-high N         queued messages per client that pause its publishers (default ${DEFAULTS.queueHigh})
-      --max-offline-queue N  messages kept for an offline persistent session (default ${DEFAULTS.maxOfflineQueue})
+      --max-queued-messages N  QoS 1/2 messages one session may hold, queued and in flight (default ${DEFAULTS.maxQueuedMessages})
+      --max-queued-bytes N   bytes of messages one session may hold (default ${DEFAULTS.maxQueuedBytes}); past either bound a message is dropped and counted, a connected client disconnected
+      --memory-limit N       bytes of messages all sessions together may hold; past it messages for offline sessions are dropped and counted (default ${DEFAULTS.memoryLimit}; 0: none)
+      --stall-timeout MS     a subscriber holding publishers paused this long without progress is disconnected (default ${DEFAULTS.stallTimeout}; 0: never)
       --max-topic-levels N   levels a topic or filter may have; deeper ones are refused (default ${DEFAULTS.maxTopicLevels})
       --connect-timeout MS   time a new connection has to send CONNECT (default ${DEFAULTS.connectTimeout})
       --sys-interval S       seconds between $SYS updates, 0 disables (default ${DEFAULTS.sysInterval})
@@ -73,8 +81,10 @@ Options:
 type Values = { [k: string]: string | boolean | undefined };
 
 const NUMBERS: [string, keyof BrokerOptions][] = [
-  ['max-packet-size', 'maxPacketSize'], ['server-keep-alive', 'serverKeepAlive'], ['receive-maximum', 'receiveMaximum'],
-  ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-offline-queue', 'maxOfflineQueue'], ['max-topic-levels', 'maxTopicLevels'],
+  ['max-packet-size', 'maxPacketSize'], ['server-keep-alive', 'serverKeepAlive'], ['max-keepalive', 'maxKeepalive'],
+  ['receive-maximum', 'receiveMaximum'],
+  ['max-inflight', 'maxInflight'], ['queue-high', 'queueHigh'], ['max-queued-messages', 'maxQueuedMessages'],
+  ['max-queued-bytes', 'maxQueuedBytes'], ['memory-limit', 'memoryLimit'], ['stall-timeout', 'stallTimeout'], ['max-topic-levels', 'maxTopicLevels'],
   ['connect-timeout', 'connectTimeout'], ['sys-interval', 'sysInterval'],
 ];
 /** Numbers the protocol bounds: the broker tells them to clients in fields of this range (a 0 there is a protocol error). */
@@ -144,6 +154,7 @@ function toOptions(values: Values, label: (flag: string) => string): Partial<Bro
     if (range && (n < range[0] || n > range[1])) throw new Error(`${label(flag)}: ${n} is not from ${range[0]} to ${range[1]}`);
     (o as any)[key] = n;
   }
+  if (o.maxKeepalive !== undefined && o.maxKeepalive > 65535) throw new Error(`${label('max-keepalive')}: ${o.maxKeepalive} is over 65535 seconds`);
   for (const [flag, key] of PORTS) {
     const v = values[flag];
     if (v === undefined) continue;
