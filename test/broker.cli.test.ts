@@ -36,6 +36,9 @@ describe('broker: command line', () => {
     assert.equal(r.code, 2);
     assert.match(r.err, /--port wants a whole number/);
     assert.equal((await capture(() => brokerCommand(['--log-level', 'loud']))).code, 2);
+    const zero = await capture(() => brokerCommand(['--receive-maximum', '0']));
+    assert.equal(zero.code, 2);
+    assert.match(zero.err, /--receive-maximum: 0 is not from 1 to 65535/);
     assert.equal((await capture(() => brokerCommand(['--cert', 'x.pem']))).code, 2);
     const k = await capture(() => brokerCommand(['--max-keepalive', '65536']));
     assert.equal(k.code, 2);
@@ -53,6 +56,8 @@ describe('broker: command line', () => {
         ['{"ws-port": "of"}', `${file}: "ws-port" wants a whole number, not "of"`],
         ['{"port": 70000}', `${file}: "port": 70000 is not a port`],
         ['{"max-packet-size": -1}', `${file}: "max-packet-size" wants a whole number, not "-1"`],
+        ['{"receive-maximum": 0}', `${file}: "receive-maximum": 0 is not from 1 to 65535`],
+        ['{"server-keep-alive": 65536}', `${file}: "server-keep-alive": 65536 is not from 0 to 65535`],
         ['{"fsync": "yes"}', `${file}: "fsync" wants true or false, not "yes"`],
         ['{"acl": ["a"]}', `${file}: "acl" wants a string or a number, not ["a"]`],
         ['{"log-level": "loud"}', `${file}: "log-level": "loud" is not one of`],

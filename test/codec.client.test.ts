@@ -134,7 +134,7 @@ export const BOARD_SKIPS: Skip[] = [
     // Not a saving but a place: the session checks the topic once, after resolving a topic alias, with
     // validTopicName, and refuses the packet (0x82) as the general decoder does (0x90 for a wildcard).
     name: 'a PUBLISH topic with a wildcard, or empty without a topic alias: refused by the session instead',
-    applies: (g) => 'code' in g && (g.message === 'wildcard in a PUBLISH topic' || g.message === 'empty topic without a topic alias'),
+    applies: (g) => 'code' in g && (g.message === 'wildcard in a topic name' || g.message === 'empty topic without a topic alias'),
     board: (c) => {
       if (!('packet' in c)) return;
       const p = c.packet as { topic: string; properties?: Properties };

@@ -103,18 +103,13 @@ describe('codec: a mosquitto bridge\'s CONNECT (protocol level 0x80 | version)',
   });
 });
 
-describe('codec: the reader refuses what the encoder refuses, where a peer could send it', () => {
-  it('MQTT-3.3.2-2: a PUBLISH or will topic with a wildcard is refused with 0x90 (the broker used to route it)', () => {
+describe('codec: the reader refuses a wildcard topic name, where a peer could send it', () => {
+  it('MQTT-3.3.2-2: a PUBLISH or will topic with a wildcard is refused with 0x90 (the will\'s used to pass)', () => {
     const publish = Uint8Array.of(0x30, 5, 0, 3, 0x61, 0x2f, 0x2b); // PUBLISH "a/+", no payload
     assert.throws(() => decodePackets(publish, { protocolVersion: 4 }), (e: any) => e.reasonCode === 0x90);
     const connect = encodePacket({ cmd: 'connect', clientId: 'c', will: { topic: 'a/b', payload: 'x' } }, { protocolVersion: 4 });
     const at = Buffer.from(connect).indexOf('a/b');
     connect[at + 2] = 0x23; // a/#
     assert.throws(() => decodePackets(connect, { protocolVersion: 4 }), (e: any) => e.reasonCode === 0x90);
-  });
-
-  it('MQTT-3.2.2-4: a CONNACK that refuses with session present is a protocol error', () => {
-    assert.throws(() => decodePackets(Uint8Array.of(0x20, 2, 1, 5), { protocolVersion: 4 }), (e: any) => e.reasonCode === 0x82);
-    assert.throws(() => decodePackets(Uint8Array.of(0x20, 3, 1, 0x87, 0), { protocolVersion: 5 }), (e: any) => e.reasonCode === 0x82);
   });
 });

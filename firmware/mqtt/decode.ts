@@ -177,12 +177,8 @@ function publish(o: any, flags: number, v5: boolean): void {
   o.topic = rdTopic();
   o.messageId = qos ? rdId() : undefined;
   o.properties = v5 ? rdProperties(PUBLISH) : undefined;
-  const topic: string = o.topic;
-  if (topic.length === 0) {
-    if (!(o.properties && o.properties.topicAlias)) fail(PROTOCOL_ERROR, 'empty topic without a topic alias');
-  } else if (topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
-    fail(TOPIC_NAME_INVALID, 'wildcard in a PUBLISH topic'); // [MQTT-3.3.2-2]
-  }
+  // (a wildcard in the topic was refused as it was read, in rdTopic)
+  if (o.topic.length === 0 && !(o.properties && o.properties.topicAlias)) fail(PROTOCOL_ERROR, 'empty topic without a topic alias');
   o.payload = view(p, e);
   p = e;
 }
@@ -199,14 +195,12 @@ function connack(o: any, v5: boolean): void {
   o.sessionPresent = flags === 1;
   if (v5) {
     o.reasonCode = rdReason(CONNACK);
-    if (o.sessionPresent && o.reasonCode) fail(PROTOCOL_ERROR, 'session present in a refusing CONNACK'); // [MQTT-3.2.2-6]
     o.returnCode = undefined;
     o.properties = rdProperties(CONNACK);
   } else {
     o.reasonCode = o.properties = undefined;
     o.returnCode = rd8();
     if (o.returnCode > 5) fail(PROTOCOL_ERROR, 'CONNACK return code ' + o.returnCode);
-    if (o.sessionPresent && o.returnCode) fail(PROTOCOL_ERROR, 'session present in a refusing CONNACK'); // [MQTT-3.2.2-4]
   }
 }
 

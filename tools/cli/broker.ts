@@ -87,6 +87,10 @@ const NUMBERS: [string, keyof BrokerOptions][] = [
   ['max-queued-bytes', 'maxQueuedBytes'], ['memory-limit', 'memoryLimit'], ['stall-timeout', 'stallTimeout'], ['max-topic-levels', 'maxTopicLevels'],
   ['connect-timeout', 'connectTimeout'], ['sys-interval', 'sysInterval'],
 ];
+/** Numbers the protocol bounds: the broker tells them to clients in fields of this range (a 0 there is a protocol error). */
+const RANGES: { [flag: string]: [number, number] } = {
+  'max-packet-size': [1, 268435460], 'server-keep-alive': [0, 65535], 'receive-maximum': [1, 65535], 'max-topic-levels': [1, 65535],
+};
 const PORTS: [string, keyof BrokerOptions][] = [['port', 'port'], ['ws-port', 'wsPort'], ['tls-port', 'tlsPort']];
 const STRINGS: [string, keyof BrokerOptions][] = [
   ['host', 'host'], ['ws-path', 'wsPath'], ['cert', 'cert'], ['key', 'key'], ['data-dir', 'dataDir'],
@@ -144,7 +148,12 @@ function toOptions(values: Values, label: (flag: string) => string): Partial<Bro
     if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new Error(`${label(flag)} wants a whole number, not "${v}"`);
     return n;
   };
-  for (const [flag, key] of NUMBERS) if (values[flag] !== undefined) (o as any)[key] = num(flag, values[flag]);
+  for (const [flag, key] of NUMBERS) {
+    if (values[flag] === undefined) continue;
+    const n = num(flag, values[flag]), range = RANGES[flag];
+    if (range && (n < range[0] || n > range[1])) throw new Error(`${label(flag)}: ${n} is not from ${range[0]} to ${range[1]}`);
+    (o as any)[key] = n;
+  }
   if (o.maxKeepalive !== undefined && o.maxKeepalive > 65535) throw new Error(`${label('max-keepalive')}: ${o.maxKeepalive} is over 65535 seconds`);
   for (const [flag, key] of PORTS) {
     const v = values[flag];
