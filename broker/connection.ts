@@ -73,13 +73,13 @@ export class Connection {
   /** Sessions whose full queue paused this publisher. */
   private pausedBy = 0;
   private closeReason = '';
-  /** A broker bridging in (bridgeMode): its subscriptions get No Local and Retain As Published, as in mosquitto. */
-  private bridge = false;
   // stall watch (see watchStall): bytes handed to the link, matched acks received, and both at the last check
   private bytesWritten = 0;
   private acksIn = 0;
   private stallMark = { taken: 0, acks: 0 };
   private stallTimer: Timer | null = null;
+  /** A broker bridging in (bridgeMode): its subscriptions get No Local and Retain As Published, as in mosquitto. */
+  private bridge = false;
 
   constructor(readonly broker: ConnectionHost<Connection>, readonly link: Link) {
     this.reader = new PacketReader({ protocolVersion: 4, maxPacketSize: broker.options.maxPacketSize });
@@ -577,9 +577,12 @@ export class Connection {
   // ---- stalled subscribers ----
 
   /**
-   * Publishers are paused on this client's full queue. That is fair while it makes progress; one that
-   * stops reading (or only pings) would hold them for ever, so it must acknowledge something or let its
-   * socket take STALL_PROGRESS_BYTES every stall-timeout, or it is disconnected (its session stays).
+   * A full queue is either a slow reader's, whose publishers it is fair to pace, or a stuck one's
+   * (stopped reading, or only pings), which must not hold them. The first time its queue is full the
+   * subscriber is on probation: publishers go on, its queue grows (up to the session bounds), and it
+   * must acknowledge something or let its socket take STALL_PROGRESS_BYTES within stall-timeout. If
+   * it does, it paces its publishers from then on; if it does not, now or at any later check while
+   * its queue is above queue-low, it is disconnected and its session keeps what it holds.
    */
   watchStall(): void {
     const ms = this.broker.options.stallTimeout;
@@ -588,14 +591,21 @@ export class Connection {
     this.stallTimer = this.clock.setTimeout(this.checkStall, ms);
   }
 
+  /** True once publishers may be paused on this client's full queue (always, without a stall-timeout). */
+  get paces(): boolean { return this.pacing || !this.broker.options.stallTimeout; }
+  private pacing = false;
+
   private checkStall = (): void => {
     this.stallTimer = null;
-    const s = this.session;
-    if (this.state !== 'connected' || !s || !s.blocked.size) return; // no one waits on it any more
+    const s = this.session, o = this.broker.options;
+    if (this.state !== 'connected' || !s) return;
     const taken = this.bytesWritten - this.link.buffered() - this.stallMark.taken;
-    if (this.acksIn > this.stallMark.acks || taken >= STALL_PROGRESS_BYTES) { this.watchStall(); return; }
+    const progressed = this.acksIn > this.stallMark.acks || taken >= STALL_PROGRESS_BYTES;
+    if (progressed) this.pacing = true; // it reads: from now on its full queue paces its publishers
+    if (s.queue.length <= o.queueLow) return; // it caught up
+    if (progressed) { this.watchStall(); return; }
     this.broker.stats.clientsStalled++;
-    this.close(QUOTA_EXCEEDED, `not reading: ${s.blocked.size} publisher(s) paused on its full queue for ${this.broker.options.stallTimeout} ms without progress`);
+    this.close(QUOTA_EXCEEDED, `not reading: its queue of ${s.queue.length} made no progress in ${o.stallTimeout} ms`);
   };
 
   // ---- closing ----
