@@ -345,6 +345,7 @@ export class Fleet {
     const interval = o.rate > 0 ? 1000 / o.rate : 0;
     const faulty = hasFaults(o.faults);
     let started = 0;
+    const stamp = () => this.stamp();
     const startOne = (id: number) => {
       const log = o.console ? (line: string) => o.console!(id, line) : noLog;
       const platform = new FaultyPlatform(this.platformFor(id, log));
@@ -360,7 +361,7 @@ export class Fleet {
       this.ledger.addDevice(id, this.qosOf(id));
       const board = new SimBoard({
         id, bundle: this.bundle, platform, url: this.brokerUrl, qos: this.qosOf(id), interval, payloadBytes: o.payloadBytes,
-        prefix: o.prefix, ledger: this.ledger, keepalive: o.keepalive, queue: o.queue, stamp: () => this.stamp(),
+        prefix: o.prefix, ledger: this.ledger, keepalive: o.keepalive, queue: o.queue, stamp,
         inbox: o.downRate > 0 ? o.prefix + '/in/' + id : undefined,
       });
       this.boards.push(board);
