@@ -150,21 +150,14 @@ export class Connection {
     if (this.timer) this.clock.clearTimeout(this.timer);
     const props = p.properties || {};
     if (props.authenticationMethod) return this.refuse(BAD_AUTHENTICATION_METHOD, 5, 'enhanced authentication is not supported');
-    let clientId = p.clientId, assigned = false;
-    if (!clientId) {
-      if (!this.v5 && !p.clean) return this.refuse(CLIENT_ID_NOT_VALID, 2, 'empty client id with a persistent session'); // [MQTT-3.1.3-8]
-      clientId = b.assignClientId();
-      assigned = true;
-    }
+    if (!p.clientId && !this.v5 && !p.clean) return this.refuse(CLIENT_ID_NOT_VALID, 2, 'empty client id with a persistent session'); // [MQTT-3.1.3-8]
+    const assigned = !p.clientId, clientId = p.clientId || b.assignClientId();
     this.clientId = clientId;
     if (!b.auth.login(p.username, p.password as Uint8Array | undefined)) {
       return this.refuse(BAD_USERNAME_OR_PASSWORD, 4, 'bad user name or password for ' + (p.username ?? 'anonymous'));
     }
     this.username = p.username;
-    this.clientReceiveMax = props.receiveMaximum || 65535;
-    this.clientMaxPacket = props.maximumPacketSize || 0;
-    this.clientAliasMax = props.topicAliasMaximum || 0;
-    this.problemInfo = props.requestProblemInformation !== false;
+    this.takeClientLimits(props);
     const keepalive = this.keepaliveFor(p.keepalive || 0);
     if (keepalive < 0) return this.refuse(CLIENT_ID_NOT_VALID, 2, `keepalive ${p.keepalive}s is over the maximum ${o.maxKeepalive}s`);
     this.keepaliveMs = keepalive * 1000;
@@ -181,6 +174,14 @@ export class Connection {
       `${p.clean ? 'clean' : 'resumed'} session${present ? ' present' : ''}, keepalive ${keepalive}s) over ${this.link.transport}`);
     this.armKeepalive();
     this.resume(session);
+  }
+
+  /** What an MQTT 5 client's CONNECT properties allow the broker to send it. */
+  private takeClientLimits(props: Properties): void {
+    this.clientReceiveMax = props.receiveMaximum || 65535;
+    this.clientMaxPacket = props.maximumPacketSize || 0;
+    this.clientAliasMax = props.topicAliasMaximum || 0;
+    this.problemInfo = props.requestProblemInformation !== false;
   }
 
   /**
@@ -375,11 +376,7 @@ export class Connection {
       if (shared && sub.nl) return this.close(PROTOCOL_ERROR, 'No Local on a shared subscription'); // [MQTT-3.8.3-4]
       const refused = this.refusedFilter(sub.topic, inner);
       if (refused) { granted.push(this.v5 ? refused : 0x80); continue; }
-      const e: SubEntry<Session> = {
-        // a bridge must not get back what it published here, and keeps the retained flags it forwards
-        session: s, filter: sub.topic, qos: sub.qos, nl: !!sub.nl || (this.bridge && !shared), rap: !!sub.rap || this.bridge, rh: sub.rh || 0,
-        id: subId, group: shared ? shared.group : undefined,
-      };
+      const e = this.entryFor(sub, shared, subId);
       const existed = b.subscribe(s, e, shared ? shared.filter : sub.topic);
       granted.push(sub.qos);
       fresh.push([e, existed]);
@@ -390,6 +387,15 @@ export class Connection {
       if (e.group !== undefined || e.rh === 2 || (e.rh === 1 && existed)) continue;
       b.sendRetained(s, e);
     }
+  }
+
+  /** The broker's record of a granted subscription. */
+  private entryFor(sub: SubscribePacket['subscriptions'][number], shared: { group: string } | null, subId: number | undefined): SubEntry<Session> {
+    return {
+      // a bridge must not get back what it published here, and keeps the retained flags it forwards
+      session: this.session!, filter: sub.topic, qos: sub.qos, nl: !!sub.nl || (this.bridge && !shared), rap: !!sub.rap || this.bridge,
+      rh: sub.rh || 0, id: subId, group: shared ? shared.group : undefined,
+    };
   }
 
   /** The MQTT 5 reason a valid subscription to `filter` (`inner` without a share prefix) is refused by the ACL or the quota, or 0. */

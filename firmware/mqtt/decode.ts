@@ -219,24 +219,29 @@ function suback(o: any, type: number, v5: boolean): void {
   o.granted = type === UNSUBACK && !v5 ? undefined : granted;
 }
 
-function connect(o: any): number {
+/** CONNECT's protocol name and level; sets them (and bridgeMode) on `o` and returns the level. */
+function protocolLevel(o: any): number {
   const protocolId = rdString();
   const raw = rd8();
   // a bridge sets the top bit of the 3.1 or 3.1.1 level (mosquitto's try_private: 0x83, 0x84)
-  const bridge = raw === 0x83 || raw === 0x84, level = raw & 0x7f;
+  const level = raw & 0x7f;
   if (!((protocolId === 'MQTT' && (raw === 4 || (__MQTT5__ && raw === 5) || raw === 0x84)) || (protocolId === 'MQIsdp' && level === 3))) {
     fail(UNSUPPORTED_PROTOCOL_VERSION, 'unsupported protocol ' + protocolId + ' level ' + raw); // [MQTT-3.1.2-2]
   }
-  const v5 = level === 5;
+  o.protocolId = protocolId;
+  o.protocolVersion = level;
+  o.bridgeMode = raw !== level || undefined;
+  return level;
+}
+
+function connect(o: any): number {
+  const level = protocolLevel(o), v5 = level === 5;
   const flags = rd8();
   if (flags & 1) fail(MALFORMED_PACKET, 'CONNECT reserved flag set'); // [MQTT-3.1.2-3]
   const willFlag = flags & 4, willQos = (flags >> 3) & 3;
   if (willQos === 3) fail(MALFORMED_PACKET, 'will QoS 3'); // [MQTT-3.1.2-14]
   if (!willFlag && (willQos || flags & 32)) fail(MALFORMED_PACKET, 'will QoS or retain without a will'); // [MQTT-3.1.2-13]
   if (!v5 && flags & 64 && !(flags & 128)) fail(MALFORMED_PACKET, 'password without user name'); // [MQTT-3.1.2-22]
-  o.protocolId = protocolId;
-  o.protocolVersion = level;
-  o.bridgeMode = bridge || undefined;
   o.clean = (flags & 2) !== 0;
   o.keepalive = rd16();
   o.properties = v5 ? rdProperties(CONNECT) : undefined;

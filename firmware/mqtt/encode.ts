@@ -97,14 +97,19 @@ function binary(b: Payload): void {
   raw(b);
 }
 
-function propertyValue(id: number, type: number, v: unknown): void {
+/** Refuses a property value its type does not allow: the same rules the decoder enforces. */
+function checkPropertyValue(id: number, type: number, v: unknown): void {
   const name = PROPERTIES[id][0];
-  // the same rules the decoder enforces: 0 is a protocol error for these four, maximumQoS is 0 or 1
+  // 0 is a protocol error for these four; maximumQoS is 0 or 1
   if (v === 0 && (id === 0x21 || id === 0x23 || id === 0x27 || id === 0x0b)) refuse(name + ' must not be 0');
   if (type === VARINT && !(typeof v === 'number' && v % 1 === 0 && v >= 0 && v <= MAX_REMAINING_LENGTH)) refuse(name + ' ' + v + ' is not a whole number from 0 to 268435455');
   if (type === BYTE && v !== 0 && v !== 1) refuse(name + ' ' + v + ' is not 0 or 1');
   if (type === STRING && typeof v !== 'string') refuse(name + ' is not a string');
   if (type === BINARY && typeof v !== 'string' && !(v instanceof Uint8Array)) refuse(name + ' is not bytes');
+}
+
+function propertyValue(id: number, type: number, v: unknown): void {
+  checkPropertyValue(id, type, v);
   byte(id);
   if (type === BOOL) byte(v ? 1 : 0);
   else if (type === BYTE) byte(v as number);
@@ -261,63 +266,74 @@ function validTopicOrRefuse(topic: unknown, what: string): void {
 
 /** The rules of the spec that a field writer alone cannot see: packet ids, QoS, flags that go together, topics. */
 function validate(type: number, q: any, v: number): void {
-  const v5 = __MQTT5__ && v === 5;
-  switch (type) {
-    case CONNECT: {
-      const level = q.protocolVersion || v;
-      if (level !== 4 && level !== 3 && !(__MQTT5__ && level === 5)) refuse('MQTT protocol version ' + level + ' is not spoken (3, 4 or 5)');
-      if (level < 5 && q.clean === false && !q.clientId) refuse('a persistent session (clean false) needs a client id [MQTT-3.1.3-7]');
-      if (level < 5 && q.password !== undefined && q.username === undefined) refuse('a password without a user name [MQTT-3.1.2-22]');
-      if (q.will) { qosOf(q.will.qos, 'will'); validTopicOrRefuse(q.will.topic, 'will'); }
-      return;
-    }
-    case PUBLISH: {
-      const qos = qosOf(q.qos, 'PUBLISH');
-      if (qos) packetId(q.messageId, 'PUBLISH');
-      else if (q.dup) refuse('DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]');
-      if (!(q.topic === '' && v5 && q.properties && q.properties.topicAlias)) validTopicOrRefuse(q.topic, 'PUBLISH');
-      return;
-    }
-    case PUBACK: case PUBREC: case PUBREL: case PUBCOMP:
-      packetId(q.messageId, q.cmd);
-      if (v5 && q.reasonCode) reasonFor(q.reasonCode, type);
-      return;
-    case SUBSCRIBE: case UNSUBSCRIBE: {
-      packetId(q.messageId, q.cmd);
-      const list = type === SUBSCRIBE ? q.subscriptions : q.unsubscriptions;
-      if (!list || !list.length) refuse(q.cmd + ' without a topic filter [MQTT-3.8.3-3], [MQTT-3.10.3-2]');
-      for (let i = 0; i < list.length; i++) {
-        const f = type === SUBSCRIBE ? list[i].topic : list[i];
-        if (typeof f !== 'string' || !validTopicFilter(f)) refuse(q.cmd + ' filter ' + JSON.stringify(f) + ' is not a valid topic filter');
-        if (type === SUBSCRIBE) {
-          qosOf(list[i].qos, 'SUBSCRIBE');
-          const rh = list[i].rh || 0;
-          if (rh !== 0 && rh !== 1 && rh !== 2) refuse('retain handling ' + rh + ' is not 0, 1 or 2');
-        }
-      }
-      return;
-    }
-    case CONNACK:
-      if (v5 ? q.reasonCode : q.returnCode) {
-        if (q.sessionPresent) refuse('sessionPresent with a refusing CONNACK [MQTT-3.2.2-4]');
-      }
-      if (v5 && q.reasonCode) reasonFor(q.reasonCode, CONNACK);
-      else if (!v5 && !(q.returnCode === undefined || (q.returnCode >= 0 && q.returnCode <= 5 && q.returnCode % 1 === 0))) refuse('CONNACK return code ' + q.returnCode + ' is not from 0 to 5');
-      return;
-    case SUBACK: case UNSUBACK: {
-      packetId(q.messageId, q.cmd);
-      const codes = q.granted || [];
-      if (type === SUBACK && !codes.length) refuse('SUBACK without return codes');
-      for (let i = 0; i < codes.length; i++) {
-        if (v5) reasonFor(codes[i], type);
-        else if (type === SUBACK && codes[i] !== 0 && codes[i] !== 1 && codes[i] !== 2 && codes[i] !== 0x80) refuse('SUBACK return code ' + codes[i] + ' is not 0, 1, 2 or 0x80');
-      }
-      return;
-    }
-    case DISCONNECT: case AUTH:
-      if (v5 && q.reasonCode) reasonFor(q.reasonCode, type);
+  const check = CHECKS[type];
+  if (check) check(q, __MQTT5__ && v === 5, type, v);
+}
+
+function checkConnect(q: any, _v5: boolean, _type: number, v: number): void {
+  const level = q.protocolVersion || v;
+  if (level !== 4 && level !== 3 && !(__MQTT5__ && level === 5)) refuse('MQTT protocol version ' + level + ' is not spoken (3, 4 or 5)');
+  if (level < 5 && q.clean === false && !q.clientId) refuse('a persistent session (clean false) needs a client id [MQTT-3.1.3-7]');
+  if (level < 5 && q.password !== undefined && q.username === undefined) refuse('a password without a user name [MQTT-3.1.2-22]');
+  if (q.will) { qosOf(q.will.qos, 'will'); validTopicOrRefuse(q.will.topic, 'will'); }
+}
+
+function checkPublish(q: any, v5: boolean): void {
+  const qos = qosOf(q.qos, 'PUBLISH');
+  if (qos) packetId(q.messageId, 'PUBLISH');
+  else if (q.dup) refuse('DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]');
+  if (!(q.topic === '' && v5 && q.properties && q.properties.topicAlias)) validTopicOrRefuse(q.topic, 'PUBLISH');
+}
+
+function checkAck(q: any, v5: boolean, type: number): void {
+  packetId(q.messageId, q.cmd);
+  checkReason(q, v5, type);
+}
+
+/** SUBSCRIBE and UNSUBSCRIBE: at least one valid filter [MQTT-3.8.3-3], [MQTT-3.10.3-2]; a SUBSCRIBE's options. */
+function checkRequest(q: any, _v5: boolean, type: number): void {
+  packetId(q.messageId, q.cmd);
+  const subscribe = type === SUBSCRIBE, list = subscribe ? q.subscriptions : q.unsubscriptions;
+  if (!list || !list.length) refuse(q.cmd + ' without a topic filter [MQTT-3.8.3-3], [MQTT-3.10.3-2]');
+  for (let i = 0; i < list.length; i++) {
+    const f = subscribe ? list[i].topic : list[i];
+    if (typeof f !== 'string' || !validTopicFilter(f)) refuse(q.cmd + ' filter ' + JSON.stringify(f) + ' is not a valid topic filter');
+    if (!subscribe) continue;
+    qosOf(list[i].qos, 'SUBSCRIBE');
+    const rh = list[i].rh || 0;
+    if (rh !== 0 && rh !== 1 && rh !== 2) refuse('retain handling ' + rh + ' is not 0, 1 or 2');
   }
 }
+
+function checkConnack(q: any, v5: boolean): void {
+  if ((v5 ? q.reasonCode : q.returnCode) && q.sessionPresent) refuse('sessionPresent with a refusing CONNACK [MQTT-3.2.2-4]');
+  if (v5) checkReason(q, v5, CONNACK);
+  else if (!(q.returnCode === undefined || (q.returnCode >= 0 && q.returnCode <= 5 && q.returnCode % 1 === 0))) refuse('CONNACK return code ' + q.returnCode + ' is not from 0 to 5');
+}
+
+/** SUBACK and UNSUBACK: a code per filter, from the type's own list. */
+function checkGranted(q: any, v5: boolean, type: number): void {
+  packetId(q.messageId, q.cmd);
+  const codes = q.granted || [];
+  if (type === SUBACK && !codes.length) refuse('SUBACK without return codes');
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (v5) reasonFor(c, type);
+    else if (type === SUBACK && c !== 0 && c !== 1 && c !== 2 && c !== 0x80) refuse('SUBACK return code ' + c + ' is not 0, 1, 2 or 0x80');
+  }
+}
+
+/** An MQTT 5 reason code, when there is one, from the type's own list (spec 2.4). */
+function checkReason(q: any, v5: boolean, type: number): void {
+  if (v5 && q.reasonCode) reasonFor(q.reasonCode, type);
+}
+
+/** The checks by packet type: one per kind of packet, as the decoder has one reader per kind. */
+const CHECKS: { [type: number]: (q: any, v5: boolean, type: number, version: number) => void } = {
+  [CONNECT]: checkConnect, [PUBLISH]: checkPublish, [PUBACK]: checkAck, [PUBREC]: checkAck, [PUBREL]: checkAck,
+  [PUBCOMP]: checkAck, [SUBSCRIBE]: checkRequest, [UNSUBSCRIBE]: checkRequest, [CONNACK]: checkConnack,
+  [SUBACK]: checkGranted, [UNSUBACK]: checkGranted, [DISCONNECT]: checkReason, [AUTH]: checkReason,
+};
 
 function firstByte(type: number, p: Packet): number {
   if (type === PUBLISH) {
