@@ -10,7 +10,7 @@ import * as path from 'path';
 import { runSparrow } from './support/cli';
 import { startMosquitto, type Mosquitto } from './support/mosquitto';
 
-// js-yaml comes with mocha; the manifest is YAML as Kubernetes users write it
+// the manifest is YAML as Kubernetes users write it
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const yaml: { load(text: string): any } = require('js-yaml');
 
