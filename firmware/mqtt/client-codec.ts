@@ -42,8 +42,8 @@ function varint(v: number): void {
   do byte(v > 127 ? (v & 127) | 128 : v); while ((v = Math.floor(v / 128)));
 }
 
-/** Bytes of a payload (a string goes as UTF-8), without a length. */
-function data(d: Payload): void {
+/** Bytes of a payload (a string goes as UTF-8), without a length: the general encoder's raw. */
+function raw(d: Payload): void {
   if (typeof d === 'string') {
     room(d.length * 3);
     at = utf8Write(d, out, at);
@@ -54,11 +54,11 @@ function data(d: Payload): void {
   }
 }
 
-/** A length-prefixed string or binary field. */
-function field(d: Payload): void {
+/** A length-prefixed field: a string (as UTF-8) or binary data (the general encoder has str and binary; the board needs one). */
+function binary(d: Payload): void {
   const start = at;
   u16(0);
-  data(d);
+  raw(d);
   const n = at - start - 2;
   out[start] = n >> 8;
   out[start + 1] = n & 255;
@@ -79,7 +79,7 @@ function properties(p: Properties | undefined): void {
     if (type === PAIR) {
       for (const key in v) {
         const values = typeof v[key] === 'string' ? [v[key]] : v[key];
-        for (let i = 0; i < values.length; i++) { byte(id); field(key); field(values[i]); }
+        for (let i = 0; i < values.length; i++) { byte(id); binary(key); binary(values[i]); }
       }
       continue;
     }
@@ -88,7 +88,7 @@ function properties(p: Properties | undefined): void {
     else if (type === U16) u16(v);
     else if (type === U32) { u16(v >>> 16); u16(v & 0xffff); }
     else if (type === VARINT) varint(v);
-    else field(v);
+    else binary(v);
   }
   const n = at - start - 4, end = at;
   at = start;
@@ -110,28 +110,28 @@ function finish(first: number): Uint8Array {
 
 export function connectPacket(version: number, clientId: string, clean: boolean, keepalive: number,
   username: string | undefined, password: Payload | undefined, will: Will | undefined, props: Properties | undefined): Uint8Array {
-  field('MQTT');
+  binary('MQTT');
   byte(version);
   byte((clean ? 2 : 0) | (will ? 4 | (will.qos || 0) << 3 | (will.retain ? 32 : 0) : 0) |
     (password !== undefined ? 64 : 0) | (username !== undefined ? 128 : 0));
   u16(keepalive);
   if (__MQTT5__ && version === 5) properties(props);
-  field(clientId);
+  binary(clientId);
   if (will) {
     if (__MQTT5__ && version === 5) properties(will.properties);
-    field(will.topic);
-    field(will.payload);
+    binary(will.topic);
+    binary(will.payload);
   }
-  if (username !== undefined) field(username);
-  if (password !== undefined) field(password);
+  if (username !== undefined) binary(username);
+  if (password !== undefined) binary(password);
   return finish(0x10);
 }
 
 export function publishPacket(version: number, topic: string, payload: Payload, qos: number, retain: boolean, id: number, props: Properties | undefined): Uint8Array {
-  field(topic);
+  binary(topic);
   if (qos) u16(id);
   if (__MQTT5__ && version === 5) properties(props);
-  data(payload);
+  raw(payload);
   return finish(0x30 | qos << 1 | (retain ? 1 : 0));
 }
 
@@ -148,8 +148,8 @@ export function subscribePacket(version: number, id: number, list: Array<Subscri
   if (__MQTT5__ && version === 5) properties(props);
   for (let i = 0; i < list.length; i++) {
     const s = list[i];
-    if (typeof s === 'string') { field(s); continue; }
-    field(s.topic);
+    if (typeof s === 'string') { binary(s); continue; }
+    binary(s.topic);
     byte(s.qos | (__MQTT5__ ? (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | (s.rh || 0) << 4 : 0));
   }
   return finish(typeof list[0] === 'string' ? 0xa2 : 0x82);
