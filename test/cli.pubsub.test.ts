@@ -89,6 +89,17 @@ describe('sparrow pub / sub beside mosquitto_pub / mosquitto_sub', function () {
     assert.equal(fresh.out(), 'from mosquitto_pub\n');
   });
 
+  it('-C 1 prints one message even when more arrive in the same read, as mosquitto_sub does', async () => {
+    const p = String(mosquitto.port);
+    for (const t of ['many/a', 'many/b', 'many/c']) {
+      assert.equal(await exited(run('mosquitto_pub', ['-p', p, '-t', t, '-m', t, '-r', '-q', '1'], cleanup)), 0);
+    }
+    // the three retained messages follow the SUBACK at once, in one read on loopback
+    const ours = sparrow(['sub', '-p', p, '-t', 'many/#', '-C', '1'], cleanup);
+    assert.equal(await exited(ours), 0);
+    assert.equal(ours.out().split('\n').filter(Boolean).length, 1, ours.out());
+  });
+
   it('a closed port fails at once with the reason and exit 1, as mosquitto_pub does; -W ends sub with 27', async () => {
     const closed = String(await freePort());
     const ours = await runSparrow(['pub', '-p', closed, '-t', 't', '-m', 'x'], 10000);

@@ -75,10 +75,11 @@ export async function runSub(values: Values): Promise<number> {
   const { client: c, connected } = open(plan.connection);
   connected.then(() => {
     c.on('close', (reason: string) => stop(1, 'connection lost: ' + (reason || 'closed')));
+    let counted = false; // -C N reached: messages already on their way (same chunk) are not printed
     c.on('message', (topic: string, payload: Uint8Array, packet: { retain?: boolean }) => {
-      if ((!plan.retained && packet.retain) || plan.hidden.some((f) => topicMatches(f, topic))) return;
+      if (counted || (!plan.retained && packet.retain) || plan.hidden.some((f) => topicMatches(f, topic))) return;
       print(plan, topic, payload);
-      if (plan.count && --plan.count === 0) stop(0);
+      if (plan.count && --plan.count === 0) { counted = true; stop(0); }
     });
     c.subscribe(plan.filters, { qos: plan.connection.qos }, (err, granted) => {
       const refused = ((granted || []) as Array<{ topic: string; qos: number }>).filter((g) => g.qos >= 128);
