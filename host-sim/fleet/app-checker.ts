@@ -7,7 +7,7 @@
 import type { MqttClient } from '../../firmware/client';
 import type { Platform } from '../../firmware/platform';
 import type { SparrowBundle } from '../bundle';
-import { subscribeRefusal } from './checker';
+import { checkerClient, subscribeRefusal } from './checker';
 
 export interface AppRecord {
   /** Readings (`temperature`, `analog`, any level but status, cmd, pong, stats). */
@@ -52,10 +52,7 @@ export class AppChecker {
   }
 
   start(): void {
-    const client = this.bundle.create(this.platform).connect(this.url, {
-      clientId: this.clientId, clean: false, keepalive: 60, reconnectPeriod: 500, reconnectPeriodMax: 5000,
-      properties: { receiveMaximum: 65535 }, maxPacketSize: 1 << 20, storeSlots: 4, storeBytes: 256,
-    });
+    const client = checkerClient(this.bundle, this.platform, this.url, this.clientId);
     this.client = client;
     const skip = this.prefix.length + 1;
     client.on('message', (topic, payload, packet) => {

@@ -27,11 +27,7 @@ export class Checker {
   ) {}
 
   start(): void {
-    const client = this.bundle.create(this.platform).connect(this.url, {
-      clientId: this.clientId, clean: false, keepalive: 60, reconnectPeriod: 500, reconnectPeriodMax: 5000,
-      // QoS 2 messages held until PUBREL: the broker may have many in flight towards the checker
-      properties: { receiveMaximum: 65535 }, maxPacketSize: 1 << 20, storeSlots: 4, storeBytes: 256,
-    });
+    const client = checkerClient(this.bundle, this.platform, this.url, this.clientId);
     this.client = client;
     const prefixLength = this.prefix.length + 1;
     client.on('message', (topic, payload) => {
@@ -72,4 +68,16 @@ export class Checker {
   stop(): void {
     if (this.client) this.client.end();
   }
+}
+
+/**
+ * The client of a checking subscriber: a persistent session that resumes quickly after a cut, and takes
+ * what the broker may have in flight towards it (QoS 2 messages are held until PUBREL); it sends little,
+ * so its store is small.
+ */
+export function checkerClient(bundle: SparrowBundle, platform: Platform, url: string, clientId: string): MqttClient {
+  return bundle.create(platform).connect(url, {
+    clientId, clean: false, keepalive: 60, reconnectPeriod: 500, reconnectPeriodMax: 5000,
+    properties: { receiveMaximum: 65535 }, maxPacketSize: 1 << 20, storeSlots: 4, storeBytes: 256,
+  });
 }
