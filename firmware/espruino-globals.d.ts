@@ -10,7 +10,10 @@ declare namespace E {
   /** A hard reset, as if the reset pin were toggled: the saved code runs again and onInit is called. */
   function reboot(): void;
 }
-/** Espruino's `process` has memory() (JsVars: free, usage, total, ...); the bundle check allows only that member. */
-declare const process: { memory(): { free: number; usage: number; total: number } };
+/**
+ * Espruino's `process` has memory() (JsVars: free, usage, total, ...) and env (MODULES: the built-in
+ * modules, comma-separated); the bundle check allows only those members.
+ */
+declare const process: { memory(): { free: number; usage: number; total: number }; env: { MODULES?: string } };
 /** A pin may be given by its name ("D34"), as Espruino resolves strings to pins. */
 declare function analogRead(pin: Pin | string): number;

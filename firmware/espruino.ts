@@ -43,8 +43,9 @@ export function espruinoAppPlatform(): Platform {
 
 /** The Wi-Fi station, or undefined on a board without the Wifi module (Linux builds, wired boards). */
 function wifi(): PlatformWifi | undefined {
-  let w: any;
-  try { w = require('Wifi'); } catch (e) { return undefined; }
+  // asked, not tried: a caught exception still copies its source line into RAM (tools/build/espruino.ts, MAX_LINE)
+  if ((process.env.MODULES || '').split(',').indexOf('Wifi') < 0) return undefined;
+  const w: any = require('Wifi');
   return {
     // the callback reports only a wrong password; other failures retry inside the module
     connect: (ssid, password, cb) => { w.connect(ssid, { password: password }, (error: string | null) => cb(error || undefined)); },

@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import budgets from '../tools/build/budget.json';
 import { checkBundle, checkSize, type Budget } from '../tools/build/check-bundle';
+import { breakLines, MAX_LINE } from '../tools/build/espruino';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -48,9 +49,9 @@ describe('checkBundle', () => {
     }
     assert.deepEqual(checkBundle('var m = new Map();', 'm.js'), ['missing-global: Map at m.js:1:13']);
     assert.deepEqual(rules('function f(Symbol) { return Symbol + x.Promise + {Set: 1}.Set; }'), []);
-    // Espruino's process has memory(), and nothing Node code reaches for
-    assert.deepEqual(rules('var free = process.memory().free;'), []);
-    for (const code of ['process.nextTick(f)', 'process.env.DEBUG', 'var p = process;', 'process[m]()']) rejects(code, 'missing-global');
+    // Espruino's process has memory() and env (MODULES), and nothing else Node code reaches for
+    assert.deepEqual(rules('var free = process.memory().free, m = process.env.MODULES;'), []);
+    for (const code of ['process.nextTick(f)', 'process.argv[2]', 'var p = process;', 'process[m]()']) rejects(code, 'missing-global');
   });
 
   it('missing-static: rejects Array.from/of, typed array from/of, Number.isInteger, Math.imul', () => {
@@ -134,9 +135,32 @@ describe('checkBundle', () => {
     rejects(lowered(source, true), 'extends-error');
     rejects(lowered(source.replace('extends Error', 'extends TypeError'), true), 'extends-error');
     // and any lowered `extends`: __extends(B, _super) runs before `function B` exists (seen on Espruino 2v29)
-    assert.deepEqual(rules(lowered('class A {} export class B extends A {}', true)), ['hoisting']);
+    assert.deepEqual(rules(lowered('class A {} export class B extends A {}', true)).filter((r) => r !== 'long-line'), ['hoisting']);
+  });
+
+  it('long-line: rejects a line over twice MAX_LINE, since a caught exception copies its line into RAM', () => {
+    rejects(`var a = "${'x'.repeat(2 * MAX_LINE)}";`, 'long-line');
+    assert.deepEqual(rules(`var a = "${'x'.repeat(MAX_LINE)}";\nvar b = 1;`), []);
+  });
+
+  it('line-continuation: rejects a string continued on the next line (Espruino keeps the newline)', () => {
+    rejects('var a = "s\\\ntore full";', 'line-continuation');
+    assert.deepEqual(rules('var a = "s\\ntore";'), []);
   });
 });
+
+describe('breakLines', () => {
+  it('breaks minified code into short lines without changing what it does', () => {
+    // a newline after return/throw/break/continue or before ++/-- would insert a semicolon
+    const code = 'function f(a){var b=a;for(;;){if(b>3)break;b++}return b' + '+a+b'.repeat(30) + '}'
+      + 'var c=0;c++;var s="a,b;{c}";function g(x){throw x}';
+    for (const max of [1, 5, 20, 40]) {
+      const broken = breakLines(code, max);
+      assert.ok(broken.split('\n').length > 3, 'broken into lines at ' + max);
+      assert.equal(new Function(broken + ';return [f(1), c, s]')().join(), new Function(code + ';return [f(1), c, s]')().join());
+      assert.ok(!/(return|throw|break|continue)\n|\n(\+\+|--)/.test(broken), broken);
+    }
+  });});
 
 describe('built bundles (dist/espruino)', () => {
   const dir = path.join(ROOT, 'dist/espruino');

@@ -4,6 +4,7 @@
 import { parse, type AnyNode, type Identifier, type MemberExpression, type Position } from 'acorn';
 import { gzipSync } from 'zlib';
 import { children, isFunction, lookup, walk, type Scope } from './ast';
+import { MAX_LINE } from './espruino';
 
 const TYPED_ARRAYS = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
   'Uint32Array', 'Float32Array', 'Float64Array'];
@@ -12,8 +13,8 @@ const TYPED_ARRAYS = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Arra
 const MISSING_GLOBALS = ['Map', 'Set', 'WeakMap', 'WeakSet', 'Symbol', 'BigInt', 'Promise', 'Proxy', 'Reflect',
   'TextEncoder', 'TextDecoder', 'Buffer', 'RangeError', 'process', 'globalThis'];
 
-/** Members of those globals that Espruino does have: `process.memory()` counts its JsVars. */
-const ESPRUINO_MEMBERS: { [global: string]: string[] } = { process: ['memory'] };
+/** Members of those globals that Espruino does have: `process.memory()` counts its JsVars, `process.env.MODULES` lists the built-in modules. */
+const ESPRUINO_MEMBERS: { [global: string]: string[] } = { process: ['memory', 'env'] };
 
 /** Static members Espruino lacks, by global. */
 const MISSING_STATICS: { [global: string]: string[] } = { Array: ['from', 'of'], Number: ['isInteger'], Math: ['imul'] };
@@ -39,6 +40,11 @@ export function checkBundle(code: string, name: string): string[] {
     return [`not-es5: ${err.message.replace(/ \(\d+:\d+\)$/, '')} at ${at}`];
   }
   const out: string[] = [];
+  // a stack trace copies its whole line into RAM, even for an exception that is caught (MAX_LINE); lines
+  // are broken only where a newline is harmless, so one may run past MAX_LINE, but not to twice it
+  code.split('\n').forEach((line, i) => {
+    if (line.length > 2 * MAX_LINE) out.push(`long-line: ${line.length} characters (a caught exception copies its line into RAM) at ${name}:${i + 1}:1`);
+  });
   const report = (rule: string, detail: string, node: AnyNode): void => {
     const start = node.loc ? node.loc.start : { line: 0, column: -1 };
     out.push(`${rule}: ${detail} at ${name}:${start.line}:${start.column + 1}`);
@@ -99,6 +105,8 @@ export function checkBundle(code: string, name: string): string[] {
         if (node.left.type === 'MemberExpression' && propName(node.left) === 'length') report('length-assignment', 'assigning .length throws', node);
         break;
       case 'Literal':
+        // seen on Espruino 2v29: a backslash-newline inside a string (a line continuation) keeps the newline
+        if (typeof node.value === 'string' && /\\(\r\n|[\n\r\u2028\u2029])/.test(node.raw || '')) report('line-continuation', 'a string continued on the next line keeps the newline on Espruino', node);
         // seen on Espruino 2v29: /^(mqtts?|wss?):/ matches nothing, and a bare `/` inside [...] ends the literal
         if ((node as { regex?: unknown }).regex) report('regex', 'regular expressions are unreliable on Espruino', node);
         break;
