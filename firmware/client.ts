@@ -4,7 +4,7 @@
 // the events connect, message, reconnect, offline, close, error), the same on a board and on Node.
 // A closure, like the session: its state is local variables, the cheapest text on a board.
 import type { Payload, Properties, QoS, Subscription } from './mqtt/packets';
-import { Callback, createSession, Session, SessionOptions, ONLINE } from './mqtt/session';
+import { Callback, createSession, invalidRequest, Session, SessionError, SessionOptions, ONLINE } from './mqtt/session';
 import type { Platform, PlatformSocket, SocketHandlers } from './platform';
 import { BrokerUrl, parseBrokerUrl } from './url';
 
@@ -32,13 +32,26 @@ export interface MqttClient {
   readonly reconnects: number;
   readonly session: Session;
   on(event: string, listener: Listener): MqttClient;
+  once(event: string, listener: Listener): MqttClient;
+  off(event: string, listener: Listener): MqttClient;
+  removeListener(event: string, listener: Listener): MqttClient;
   /** Publishes; `cb(error)` runs when the broker has acknowledged (QoS>0) or the packet is written (QoS 0). */
   publish(topic: string, payload: Payload, options?: PublishOptions | Callback, cb?: Callback): MqttClient;
-  /** Subscribes to a filter or several; `cb(error, granted)` gets [{topic, qos}] as MQTT.js does (qos 128 = refused). */
+  /**
+   * Subscribes to a filter or several; `cb(error, granted)` gets [{topic, qos}] as MQTT.js does (qos 128
+   * = refused). A malformed request (no filter, an invalid one, a bad QoS) is refused: `cb` gets the
+   * error, or else the 'error' event, and nothing goes on the wire.
+   */
   subscribe(filters: string | string[], options?: { qos?: QoS; properties?: Properties } | Callback, cb?: Callback): MqttClient;
   unsubscribe(filters: string | string[], cb?: Callback): MqttClient;
-  /** Disconnects cleanly (the broker drops the will) and stops reconnecting. */
-  end(cb?: () => void): MqttClient;
+  /**
+   * MQTT.js's end(force?, options?, cb?): disconnects cleanly (the broker drops the will) and stops
+   * reconnecting. Without `force`, messages held are first given until they complete or the link
+   * drops; with it, or then, they are given up and their callbacks told so. `cb` runs once closed.
+   */
+  end(force?: boolean | (() => void), options?: object | (() => void), cb?: () => void): MqttClient;
+  /** Connects again with the same options, also after end() or a refusal of the credentials. */
+  reconnect(): MqttClient;
 }
 
 /** MQTT.js's `connect(url, options)`, on a given platform. Throws for a URL that is not an MQTT URL. */
@@ -56,12 +69,16 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
   /** When the timer fires, and whether it is the session's tick (not a connect timeout or a backoff). */
   let timerAt = 0, ticking = false;
   let ended = false;
+  /** end(false) waits for the messages held: its callback (or true) until nothing is held. */
+  let ending: (() => void) | boolean = false;
+  /** The broker refused our credentials or authorization: no reconnecting until reconnect(). */
+  let refused = false;
   /** Bumped for each socket: events of a socket already given up on must not touch the session. */
   let link = 0;
   /** Subscriptions to make again when the broker has no session for us. */
   let subscriptions: Subscription[] = [];
   /** Subscribe (list of subscriptions) and unsubscribe (list of filters) requests made while offline, sent after the next CONNACK. */
-  let waiting: Array<[Subscription[] | string[], Properties | undefined, Callback | undefined]> = [];
+  let waiting: Array<[Subscription[] | string[], Properties | undefined, Callback | undefined, boolean | undefined]> = [];
 
   // as MQTT.js does, the options object is the session's too (with a client id made up if absent)
   options.clientId = options.clientId || 'sparrow_' + Math.floor(platform.random() * 0xffffff).toString(16);
@@ -71,9 +88,31 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
     return self;
   }
 
+  function once(event: string, listener: Listener): MqttClient {
+    const wrapper = (a?: unknown, b?: unknown, c?: unknown) => { off(event, wrapper); listener(a, b, c); };
+    (wrapper as { listener?: Listener }).listener = listener;
+    return on(event, wrapper);
+  }
+
+  function off(event: string, listener: Listener): MqttClient {
+    // a new array, not a splice: an emit going through the old one (a once() firing) must not skip the next listener
+    const list = listeners[event] || [], kept: Listener[] = [];
+    let found = false;
+    for (let i = 0; i < list.length; i++) {
+      if (!found && (list[i] === listener || (list[i] as { listener?: Listener }).listener === listener)) found = true;
+      else kept.push(list[i]);
+    }
+    listeners[event] = kept;
+    return self;
+  }
+
   function publish(topic: string, payload: Payload, o?: PublishOptions | Callback, cb?: Callback): MqttClient {
     if (typeof o === 'function') { cb = o; o = undefined; }
     o = o || {};
+    if (ending || ended) {
+      if (cb) cb({ reasonCode: 0x80, message: 'client ended' });
+      return self;
+    }
     session.publish(topic, payload, o.qos || 0, !!o.retain, o.properties, cb, platform.now());
     arm();
     return self;
@@ -83,36 +122,58 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
     if (typeof o === 'function') { cb = o; o = undefined; }
     o = o || {};
     const list = typeof filters === 'string' ? [filters] : filters, subs: Subscription[] = [];
-    for (let i = 0; i < list.length; i++) {
-      const sub: Subscription = { topic: list[i], qos: o.qos || 0 };
-      subs.push(sub);
-      remember(sub);
-    }
-    request(subs, o.properties, cb && ((error, granted) => {
+    for (let i = 0; i < list.length; i++) subs.push({ topic: list[i], qos: o.qos || 0 } as Subscription);
+    if (request(subs, o.properties, cb && ((error, granted) => {
       const codes = (granted || []) as number[];
       cb!(error, subs.map((s, i) => ({ topic: s.topic, qos: codes[i] === undefined ? 128 : codes[i] })));
-    }));
+    }))) subs.forEach(remember);
     return self;
   }
 
   function unsubscribe(filters: string | string[], cb?: Callback): MqttClient {
     const list = typeof filters === 'string' ? [filters] : filters;
-    subscriptions = subscriptions.filter((s) => list.indexOf(s.topic) < 0);
-    request(list, undefined, cb);
+    if (request(list, undefined, cb, true)) subscriptions = subscriptions.filter((s) => list.indexOf(s.topic) < 0);
     return self;
   }
 
-  function end(cb?: () => void): MqttClient {
+  function end(force?: boolean | (() => void), options?: object | (() => void), cb?: () => void): MqttClient {
+    // MQTT.js's shapes: end(cb), end(force, cb), end(force, options, cb)
+    if (typeof force === 'function') cb = force;
+    else if (typeof options === 'function') cb = options as () => void;
+    if (ended) {
+      if (cb) cb();
+    } else if (force !== true && self.connected && session.queued()) {
+      ending = cb || true;
+    } else {
+      finish(cb);
+    }
+    return self;
+  }
+
+  /** end(): DISCONNECT, the socket closed, messages still held given up (their publishers told), 'close' and 'end'. */
+  function finish(cb?: (() => void) | boolean): void {
     ended = true;
+    ending = false;
     link++;
     session.disconnect(0, platform.now());
+    session.discard('client ended');
     clearTimer();
     const s = socket;
     socket = null;
     if (s) s.end();
-    self.connected = false;
+    self.connected = self.reconnecting = false;
     emit('close');
-    if (cb) cb();
+    emit('end');
+    if (typeof cb === 'function') cb();
+  }
+
+  function reconnect(): MqttClient {
+    ended = refused = false;
+    ending = false;
+    if (socket) lostLink('reconnect');
+    self.reconnects++;
+    emit('reconnect');
+    open();
     return self;
   }
 
@@ -132,10 +193,20 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
    * A SUBSCRIBE (a list of subscriptions) or an UNSUBSCRIBE (a list of filters), now or, while offline,
    * after the next CONNACK: a persistent session must hear an unsubscribe made offline too.
    */
-  function request(list: Subscription[] | string[], properties: Properties | undefined, cb: Callback | undefined): void {
-    if (session.state !== ONLINE) { waiting.push([list, properties, cb]); return; }
-    (typeof list[0] === 'string' ? session.unsubscribe : session.subscribe)(list as any, properties, cb, platform.now());
+  function request(list: Subscription[] | string[], properties: Properties | undefined, cb: Callback | undefined, unsubscribe?: boolean): boolean {
+    const invalid = invalidRequest(list, !!unsubscribe);
+    if (invalid) {
+      // as the session refuses: the callback is told, or else the 'error' event; nothing is kept
+      const e: SessionError = { reasonCode: 0x8f, message: invalid };
+      if (cb) cb(e);
+      else emit('error', e);
+      return false;
+    }
+    if (session.state !== ONLINE) { waiting.push([list, properties, cb, unsubscribe]); return true; }
+    if (unsubscribe) session.unsubscribe(list as string[], properties, cb, platform.now());
+    else session.subscribe(list as Subscription[], properties, cb, platform.now());
     arm();
+    return true;
   }
 
   /** After CONNACK: the subscriptions the broker lost with the session, then the requests made while offline. */
@@ -145,11 +216,11 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
     if (!sessionPresent) {
       // not those asked again below: each SUBSCRIBE makes the broker send its retained messages again
       const topics: string[] = [];
-      for (let i = 0; i < asked.length; i++) for (let k = 0; k < asked[i][0].length; k++) topics.push((asked[i][0][k] as Subscription).topic);
+      for (let i = 0; i < asked.length; i++) for (let k = 0; k < asked[i][0].length; k++) if (!asked[i][3]) topics.push((asked[i][0][k] as Subscription).topic);
       const lost = subscriptions.filter((s) => topics.indexOf(s.topic) < 0);
       if (lost.length) request(lost, undefined, undefined);
     }
-    for (let i = 0; i < asked.length; i++) request(asked[i][0], asked[i][1], asked[i][2]);
+    for (let i = 0; i < asked.length; i++) request(asked[i][0], asked[i][1], asked[i][2], asked[i][3]);
   }
 
   function open(): void {
@@ -157,7 +228,12 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
     const mine = ++link;
     const handlers: SocketHandlers = {
       open: () => { if (mine === link) { session.start(platform.now()); arm(); } },
-      data: (chunk) => { if (mine === link) { session.data(chunk, platform.now()); arm(); } },
+      data: (chunk) => {
+        if (mine !== link) return;
+        session.data(chunk, platform.now());
+        arm();
+        if (ending && !session.queued()) finish(ending); // end(false) waited for these
+      },
       close: (reason) => { if (mine === link) lost(reason); },
     };
     const target = { host: url.host, port: url.port, tls: url.protocol === 'mqtts' || url.protocol === 'wss' };
@@ -176,16 +252,23 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
     }
   }
 
-  function lost(reason: string): void {
+  /** Gives up the current link: its later events are ignored; the session keeps its messages. */
+  function lostLink(reason: string): void {
     link++;
-    const wasConnected = self.connected;
+    const wasConnected = self.connected, s = socket;
     socket = null;
     self.connected = false;
     session.stop();
     clearTimer();
+    if (s) s.end();
     emit('close', reason);
     if (wasConnected) emit('offline', reason);
-    if (ended) return;
+  }
+
+  function lost(reason: string): void {
+    lostLink(reason);
+    if (ending) return finish(ending);
+    if (ended || refused) return;
     const base = options.reconnectPeriod === undefined ? 1000 : options.reconnectPeriod;
     if (!base) return;
     // full jitter (a uniform delay below a ceiling that doubles per attempt) spreads a fleet's reconnects
@@ -206,7 +289,8 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
       self.attempts = 0;
       subscribeAgain(!!(a as { sessionPresent?: boolean }).sessionPresent);
     } else if (name === 'close') {
-      if (socket) socket.end();
+      // a refusal of our credentials or authorization: retrying cannot help (MQTT.js stops too)
+      if (b) refused = true;
       return lost(a as string);
     }
     emit(name, a, b, c);
@@ -245,7 +329,8 @@ function createClient(platform: Platform, url: BrokerUrl, options: ClientOptions
   });
   const self = {
     connected: false, reconnecting: false, attempts: 0, reconnects: 0, session: session,
-    on: on, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe, end: end,
+    on: on, once: once, off: off, removeListener: off, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe,
+    end: end, reconnect: reconnect,
   };
   schedule(0, open);
   return self;

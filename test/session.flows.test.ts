@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { encodePacket } from '../firmware/mqtt';
-import { createStore, FREE, MessageStore, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeFind, storeFree } from '../firmware/mqtt/store';
+import { createStore, DISCARDED, FREE, MessageStore, MOVES, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove } from '../firmware/mqtt/store';
 import { brief, Peer } from './support/peer';
 
 type Results = { [name: string]: any };
@@ -528,7 +528,8 @@ describe('message store (model test)', () => {
         } else if (model.length) {
           const m = model.splice(o.pick % model.length, 1)[0];
           const at = records(s).filter((r) => r[1] === m.tag)[0][0];
-          assert.equal(storeFree(s, at), 'cb' + m.tag, 'the freed record\'s callback comes back');
+          assert.ok(storeMove(s, at, DISCARDED));
+          assert.deepEqual(s._done.splice(0), ['cb' + m.tag, undefined], 'the freed record\'s callback comes back');
         }
         const live = records(s);
         assert.deepEqual(live.map((r) => r[1]), model.map((m) => m.tag));
@@ -549,5 +550,38 @@ describe('message store (model test)', () => {
     const second = nextRecord(s, s._first);
     assert.deepEqual([recordQos(s, s._first), recordId(s, s._first), recordQos(s, second), recordId(s, second)], [0, 0, 2, 0x1234]);
     assert.equal(storeFind(s, 0x1234, 1 << QUEUED), second);
+  });
+});
+
+describe('message store: the table of legal moves', () => {
+  // a path of legal moves from QUEUED to each state, by event number (SENT 0, PUBREC 3, RESUMED 6)
+  const PATHS: { [state: number]: number[] } = { 1: [], 2: [0], 3: [0, 3], 4: [0, 3, 6] };
+  const publish = encodePacket({ cmd: 'publish', topic: 't', qos: 2, messageId: 7, payload: 'x' }, { protocolVersion: 4 });
+
+  it('every (state, event) pair: a listed move lands where MOVES says, any other is refused and changes nothing', () => {
+    let walked = 0;
+    for (const state of [1, 2, 3, 4]) {
+      for (let event = 0; event < MOVES.length; event++) {
+        const s = createStore(64, 4);
+        assert.ok(storeAdd(s, publish, 'cb'));
+        for (const e of PATHS[state]) assert.ok(storeMove(s, 0, e), `path to ${state}`);
+        assert.equal(s._bytes[0], state);
+        const to = MOVES[event].charAt(state), moved = storeMove(s, 0, event, 'why');
+        walked++;
+        if (to === '-') {
+          assert.equal(moved, false, `event ${event} refused in state ${state}`);
+          assert.equal(s._bytes[0], state);
+          assert.equal(storeCount(s, 1 << state), 1);
+        } else {
+          assert.ok(moved, `event ${event} legal in state ${state}`);
+          assert.equal(+to === FREE ? s._live : s._bytes[0], +to === FREE ? 0 : +to);
+          if (+to === FREE) assert.deepEqual(s._done, ['cb', 'why'], 'a freed record hands back its callback');
+          else assert.equal(storeCount(s, 1 << +to), 1, 'the counts follow the move');
+          assert.equal(storeFind(s, 7, ~1), +to === FREE ? -1 : 0, 'the id index follows the move');
+        }
+      }
+    }
+    assert.equal(walked, 4 * MOVES.length);
+    // FREE: no record, nothing to move
   });
 });

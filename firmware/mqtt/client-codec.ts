@@ -137,8 +137,8 @@ export function ackPacket(type: number, id: number, reasonCode: number): Uint8Ar
   return finish(type << 4 | (type === PUBREL ? 2 : 0));
 }
 
-/** SUBSCRIBE (a list of subscriptions) or UNSUBSCRIBE (a list of filters). */
-export function subscribePacket(version: number, id: number, list: Array<Subscription | string>, props: Properties | undefined): Uint8Array {
+/** SUBSCRIBE (first byte 0x82, a list of subscriptions) or UNSUBSCRIBE (0xa2, a list of filters). */
+export function subscribePacket(version: number, first: number, id: number, list: Array<Subscription | string>, props: Properties | undefined): Uint8Array {
   u16(id);
   if (__MQTT5__ && version === 5) properties(props);
   for (let i = 0; i < list.length; i++) {
@@ -147,7 +147,7 @@ export function subscribePacket(version: number, id: number, list: Array<Subscri
     field(s.topic);
     byte(s.qos | (__MQTT5__ ? (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | (s.rh || 0) << 4 : 0));
   }
-  return finish(typeof list[0] === 'string' ? 0xa2 : 0x82);
+  return finish(first);
 }
 
 /** PINGREQ (0xc0), or DISCONNECT (0xe0) with an MQTT 5 reason code when not 0. */

@@ -8,15 +8,15 @@
 import {
   CONNACK, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, PINGRESP, DISCONNECT,
   PACKET_ID_NOT_FOUND, PACKET_TOO_LARGE, QUOTA_EXCEEDED, TOPIC_ALIAS_INVALID, TOPIC_NAME_INVALID,
-  PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, MALFORMED_PACKET, UNSPECIFIED_ERROR, CONNACK_RETURN_CODES, reasonText,
+  PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, TOPIC_FILTER_INVALID, MALFORMED_PACKET, UNSPECIFIED_ERROR, CONNACK_RETURN_CODES, reasonText,
 } from './constants';
 import { ackPacket, connectPacket, parsePacket, publishPacket, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
 import type { Payload, Properties, Subscription, Will } from './packets';
 import {
-  AWAIT_ACK, AWAIT_PUBCOMP, FREE, PUBREL_QUEUED, QUEUED, createStore, nextRecord, recordId, recordPacket, recordQos,
-  storeAdd, storeCount, storeFind, storeFree,
+  ACKED, AWAIT_ACK, AWAIT_PUBCOMP, DISCARDED, DONE, LOST, PUBCOMP_IN, PUBREC_IN, PUBREL_QUEUED, QUEUED, RELEASED, RESUMED, SENT,
+  createStore, nextRecord, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove, storeOldest,
 } from './store';
-import { validTopicName } from './topic';
+import { validTopicFilter, validTopicName } from './topic';
 
 export interface SessionOptions {
   clientId: string;
@@ -53,7 +53,10 @@ export type Callback = (error: SessionError | null, result?: unknown) => void;
 /** What the session asks of its driver: bytes to send, events to report. */
 export interface SessionIO {
   write(bytes: Uint8Array, length: number): void;
-  /** 'connect' (connack), 'message' (topic, payload, packet), 'error' (SessionError), 'close' (reason). */
+  /**
+   * 'connect' (connack), 'message' (topic, payload, packet), 'error' (SessionError), 'close' (reason,
+   * and `true` when the broker refused our credentials or authorization: trying again cannot help).
+   */
   event(name: string, a?: unknown, b?: unknown, c?: unknown): void;
 }
 
@@ -93,8 +96,12 @@ export interface Session {
    * never dropped once accepted).
    */
   publish(topic: string, payload: Payload, qos: number, retain: boolean, properties: Properties | undefined, cb: Callback | undefined, now: number): boolean;
-  subscribe(subscriptions: Subscription[], properties: Properties | undefined, cb: Callback | undefined, now: number): void;
-  unsubscribe(topics: string[], properties: Properties | undefined, cb: Callback | undefined, now: number): void;
+  /** SUBSCRIBE; false, with `cb` (or else 'error') told why, for an empty list or a subscription that is not {topic: filter, qos}. */
+  subscribe(subscriptions: Subscription[], properties: Properties | undefined, cb: Callback | undefined, now: number): boolean;
+  /** UNSUBSCRIBE; false, with `cb` (or else 'error') told why, for an empty list or an invalid filter. */
+  unsubscribe(topics: string[], properties: Properties | undefined, cb: Callback | undefined, now: number): boolean;
+  /** Gives up every message held (queued or in flight); each publisher is told `reason`. */
+  discard(reason: string): void;
   /** Clean disconnect: the broker discards the will. The driver closes the transport afterwards. */
   disconnect(reasonCode: number, now: number): void;
   /** Runs timers; returns the next time (ms) it must be called, or 0 for none. */
@@ -116,10 +123,41 @@ function error(reasonCode: number, message: string): SessionError {
 /** Store states that hold a packet id the broker knows: they count against the in-flight window. */
 const IN_FLIGHT = 1 << AWAIT_ACK | 1 << AWAIT_PUBCOMP | 1 << PUBREL_QUEUED;
 
+/** CONNACK refusals that no retry can cure: bad user name or password, not authorized (3.1.1 4 and 5, MQTT 5 0x86 and 0x87). */
+const FATAL_REFUSALS = [4, 5, 0x86, 0x87];
+
+/** Default bytes of the message store: about 25 QoS 1 sensor readings (a 40-byte PUBLISH each), 60 JsVars on the board. */
+const STORE_BYTES = 1024;
+
+/**
+ * Why a SUBSCRIBE (a list of {topic, qos}) or an UNSUBSCRIBE (a list of filters) cannot be sent, or ''
+ * when it can: an empty list would be a malformed packet [MQTT-3.8.3-3] [MQTT-3.10.3-2].
+ */
+export function invalidRequest(list: Array<Subscription | string>, unsubscribe: boolean): string {
+  if (!(list instanceof Array) || !list.length) return 'no topic filter';
+  for (let i = 0; i < list.length; i++) {
+    const sub = list[i] as Subscription, filter = unsubscribe ? sub : sub && sub.topic;
+    if (typeof filter !== 'string' || !validTopicFilter(filter) || !unsubscribe && !(sub.qos >= 0 && sub.qos <= (__QOS2__ ? 2 : 1))) {
+      return 'invalid ' + (unsubscribe ? 'topic filter: ' : 'subscription: ') + JSON.stringify(sub);
+    }
+  }
+  return '';
+}
+
+/**
+ * A socket string (one char per byte) as bytes, copied: for hosts that hand strings. The board's
+ * platform hands views of its socket strings instead (firmware/espruino.ts), made natively.
+ */
+function stringBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 255;
+  return bytes;
+}
+
 export function createSession(options: SessionOptions, io: SessionIO): Session {
   const version = __MQTT5__ && options.protocolVersion === 5 ? 5 : 4;
   const maxPacketIn = options.maxPacketSize || 4096;
-  const store = createStore(options.storeBytes || 4096, options.storeSlots || 64);
+  const store = createStore(options.storeBytes || STORE_BYTES, options.storeSlots || 64);
   /** Most QoS 2 messages the broker may have in flight towards us (our Receive Maximum). */
   const heldMax = (options.properties && options.properties.receiveMaximum) || 64;
   const stats: SessionStats = { sent: 0, acked: 0, received: 0, dropped: 0, refused: 0 };
@@ -134,8 +172,6 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   let held: number[] = [];
   /** Subscribe/unsubscribe requests waiting for their ack: [id, callback, id, callback, ...]. */
   let pending: unknown[] = [];
-  /** Callbacks of completed messages and their results, waiting to run: [callback, error, ...]. */
-  const done: unknown[] = [];
   /** MQTT 5 topic aliases: ours towards the broker (alias k+1 is topic k), and the broker's towards us. */
   let aliasesOut: string[] = [], aliasMaxOut = 0, aliasesIn: string[] = [], maxPacketOut = 0;
 
@@ -165,40 +201,56 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     }
   }
 
-  /** Each packet's body is collected in a buffer that grows up to maxPacketSize, then decoded whole. */
+  /**
+   * A packet that lies whole in a chunk is decoded where it lies (its binary fields are views of the
+   * chunk); one split across chunks is collected in a buffer that grows up to maxPacketSize. The body
+   * moves by native copies, never a JS loop per byte; only the fixed header is read byte by byte.
+   */
   function data(chunk: Uint8Array | string, now: number): void {
+    const bytes = typeof chunk === 'string' ? stringBytes(chunk) : chunk, n = bytes.length;
     lastRead = now;
-    const text = typeof chunk === 'string';
-    for (let i = 0; i < chunk.length && state !== OFFLINE; i++) {
-      const c = text ? (chunk as string).charCodeAt(i) & 255 : (chunk as Uint8Array)[i];
+    for (let i = 0; i < n && state !== OFFLINE;) {
+      if (first && !multiplier) {
+        // the body: a view of the chunk when all of it is here and nothing was collected before
+        const k = Math.min(n - i, length - got);
+        if (!got && k === length) {
+          receive(bytes.subarray(i, i + k), now);
+        } else {
+          body.set(bytes.subarray(i, i + k), got);
+          got += k;
+          if (got === length) receive(body, now);
+        }
+        i += k;
+        continue;
+      }
+      const c = bytes[i++];
       if (!first) {
         if (c < 16) return failure(MALFORMED_PACKET, MALFORMED, now);
         first = c;
         length = got = lengthBytes = 0;
         multiplier = 1;
-      } else if (multiplier) {
-        length += (c & 127) * multiplier;
-        lengthBytes++;
-        multiplier = c & 128 ? multiplier * 128 : 0;
-        if (lengthBytes === 4 && multiplier) return failure(MALFORMED_PACKET, MALFORMED, now);
-        if (!multiplier) {
-          // checked before anything is allocated: a hostile length must not take the board's memory
-          if (length + lengthBytes + 1 > maxPacketIn) return failure(PACKET_TOO_LARGE, 'packet too large', now);
-          if (body.length < length) body = new Uint8Array(length);
-        }
-      } else {
-        body[got++] = c;
+        continue;
       }
-      if (first && !multiplier && got === length) receive(now);
+      length += (c & 127) * multiplier;
+      lengthBytes++;
+      multiplier = c & 128 ? multiplier * 128 : 0;
+      if (lengthBytes === 4 && multiplier) return failure(MALFORMED_PACKET, MALFORMED, now);
+      if (!multiplier) {
+        // checked before anything is allocated: a hostile length must not take the board's memory
+        if (length + lengthBytes + 1 > maxPacketIn) return failure(PACKET_TOO_LARGE, 'packet too large', now);
+        if (body.length < length) body = new Uint8Array(length);
+        if (!length) receive(body, now);
+      }
     }
   }
 
   function publish(topic: string, payload: Payload, qos: number, retain: boolean, properties: Properties | undefined, cb: Callback | undefined, now: number): boolean {
-    if (!validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
+    if (typeof topic !== 'string' || !validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
+    if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return refuse(cb, UNSPECIFIED_ERROR, 'payload must be a string or Uint8Array');
     const online = state === ONLINE, id = qos ? allocateId() : 0;
     const packet = publishPacket(version, topic, payload, qos, retain, id, properties);
     if (__MQTT5__ && online && maxPacketOut && packet.length > maxPacketOut) return refuse(cb, PACKET_TOO_LARGE, TOO_LARGE);
-    if (!qos && online && storeFind(store, -1, 1 << QUEUED) < 0) {
+    if (!qos && online && !store._count[QUEUED]) {
       sendPublish(topic, payload, 0, retain, 0, properties, packet, now);
       if (cb) cb(null);
       return true;
@@ -214,20 +266,31 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
       }
     }
     const fresh = store._end - packet.length - 3;
-    if (__MQTT5__ && online && aliasMaxOut && storeFind(store, -1, 1 << QUEUED) === fresh && (!qos || storeCount(store, IN_FLIGHT) < inflightWindow)) {
-      // the first in line: send it now from its parts, so that it may take a topic alias; the store keeps the full topic for a resend
+    if (online && store._count[QUEUED] === 1 && !store._count[PUBREL_QUEUED] && (!qos || storeCount(store, IN_FLIGHT) < inflightWindow)) {
+      // the only one in line: sent now, without a walk over the store, from its parts, so that it may
+      // take a topic alias (the store keeps the full topic for a resend)
       sendPublish(topic, payload, qos, retain, id, properties, recordPacket(store, fresh), now);
       sent(fresh, qos);
+      drain();
+    } else {
+      flush(now);
     }
-    flush(now);
     return true;
   }
 
-  /** SUBSCRIBE (a list of subscriptions) or UNSUBSCRIBE (a list of filters); the callback waits for the ack. */
-  function request(list: Array<Subscription | string>, properties: Properties | undefined, cb: Callback | undefined, now: number): void {
+  /** SUBSCRIBE (0x82, a list of subscriptions) or UNSUBSCRIBE (0xa2, a list of filters), when valid; the callback waits for the ack. */
+  function request(first: number, list: Array<Subscription | string>, properties: Properties | undefined, cb: Callback | undefined, now: number): boolean {
+    const invalid = invalidRequest(list, first === 0xa2);
+    if (invalid) return refuse(cb, TOPIC_FILTER_INVALID, invalid);
     const id = allocateId();
     pending.push(id, cb);
-    write(subscribePacket(version, id, list, properties), now);
+    write(subscribePacket(version, first, id, list, properties), now);
+    return true;
+  }
+
+  function discard(reason: string): void {
+    for (let at = store._first; at < store._end && store._live; at = nextRecord(store, at)) storeMove(store, at, DISCARDED, error(UNSPECIFIED_ERROR, reason));
+    drain();
   }
 
   function disconnect(reasonCode: number, now: number): void {
@@ -264,12 +327,12 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     return Math.min(lastWrite, lastRead);
   }
 
-  function receive(now: number): void {
+  function receive(bytes: Uint8Array, now: number): void {
     const type = first >> 4, flags = first & 15;
     first = 0;
     let p: ReceivedPacket;
     try {
-      p = parsePacket(type, flags, body, length, version);
+      p = parsePacket(type, flags, bytes, length, version);
     } catch (e) {
       if (typeof e !== 'number') throw e;
       return failure(e, e === MALFORMED_PACKET ? MALFORMED : 'packet id 0', now); // the codec's only protocol error
@@ -297,12 +360,11 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   }
 
   function connack(p: ReceivedPacket, now: number): void {
-    const code = (__MQTT5__ && version === 5 ? p.reasonCode : p.returnCode) as number;
+    const v5 = __MQTT5__ && version === 5, code = (v5 ? p.reasonCode : p.returnCode) as number;
     if (code) {
-      let text = __MQTT5__ && version === 5 ? reasonText(code) : CONNACK_RETURN_CODES[code] || reasonText(code);
-      text = 'connection refused: ' + text;
+      const text = 'connection refused: ' + (v5 ? reasonText(code) : CONNACK_RETURN_CODES[code] || reasonText(code));
       io.event('error', error(code, text));
-      return close(text);
+      return close(text, FATAL_REFUSALS.indexOf(code) >= 0 && code > 5 === v5);
     }
     lastWrite = lastRead = now;
     inflightWindow = options.inflightMax || 16;
@@ -330,15 +392,9 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function resume(present: boolean): void {
     const b = store._bytes;
     if (!present) held = [];
-    for (let at = store._first; at < store._end; at = nextRecord(store, at)) {
-      const state = b[at];
-      if (state === AWAIT_PUBCOMP || state === PUBREL_QUEUED) {
-        if (present) b[at] = PUBREL_QUEUED;
-        else complete(at, null);
-      } else if (state === AWAIT_ACK) {
-        b[at] = QUEUED;
-        b[at + 3] = present ? b[at + 3] | 8 : b[at + 3] & ~8;
-      }
+    for (let at = store._first; at < store._end && storeCount(store, IN_FLIGHT); at = nextRecord(store, at)) {
+      if (b[at] === AWAIT_ACK) b[at + 3] = present ? b[at + 3] | 8 : b[at + 3] & ~8; // the DUP flag, not the state
+      storeMove(store, at, present ? RESUMED : LOST, null);
     }
   }
 
@@ -350,10 +406,10 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function flush(now: number): void {
     const b = store._bytes;
     let inflight = storeCount(store, IN_FLIGHT), blocked = false;
-    for (let at = store._first; at < store._end && state === ONLINE; at = nextRecord(store, at)) {
+    for (let at = store._first; at < store._end && state === ONLINE && storeCount(store, 1 << QUEUED | 1 << PUBREL_QUEUED); at = nextRecord(store, at)) {
       const state = b[at], qos = recordQos(store, at);
       if (__QOS2__ && state === PUBREL_QUEUED) {
-        b[at] = AWAIT_PUBCOMP;
+        storeMove(store, at, RELEASED);
         write(ackPacket(PUBREL, recordId(store, at), 0), now);
       } else if (state === QUEUED && !blocked) {
         if (qos && inflight >= inflightWindow) {
@@ -361,7 +417,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
         } else if (__MQTT5__ && maxPacketOut && nextRecord(store, at) - at - 3 > maxPacketOut) {
           // queued before this broker's maximum was known: refused, never sent cut or silently lost
           stats.refused++;
-          complete(at, error(PACKET_TOO_LARGE, TOO_LARGE));
+          storeMove(store, at, DONE, error(PACKET_TOO_LARGE, TOO_LARGE));
         } else {
           write(recordPacket(store, at), now);
           sent(at, qos);
@@ -374,9 +430,8 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
 
   /** The record at `at` went out: QoS 0 is done, QoS>0 awaits its ack. */
   function sent(at: number, qos: number): void {
-    if (!qos) return complete(at, null);
-    store._bytes[at] = AWAIT_ACK;
-    stats.sent++;
+    storeMove(store, at, qos ? SENT : DONE, null);
+    if (qos) stats.sent++;
   }
 
   function acked(type: number, p: ReceivedPacket, now: number): void {
@@ -390,11 +445,11 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     if (recordQos(store, at) !== (type === PUBACK ? 1 : 2)) return;
     const failed = __MQTT5__ && (p.reasonCode || 0) >= 0x80; // 3.1.1 acks carry no reason code
     if (__QOS2__ && type === PUBREC && !failed) {
-      store._bytes[at] = AWAIT_PUBCOMP; // from AWAIT_PUBCOMP too: a duplicate PUBREC is answered again
+      storeMove(store, at, PUBREC_IN); // from AWAIT_PUBCOMP too: a duplicate PUBREC is answered again
       return write(ackPacket(PUBREL, id, 0), now);
     }
     if (!failed) stats.acked++;
-    complete(at, failed ? error(p.reasonCode as number, reasonText(p.reasonCode as number)) : null);
+    storeMove(store, at, type === PUBCOMP ? PUBCOMP_IN : ACKED, failed ? error(p.reasonCode as number, reasonText(p.reasonCode as number)) : null);
     flush(now);
   }
 
@@ -427,35 +482,29 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     io.event('message', topic, p.payload, p);
   }
 
-  /**
-   * Frees the record at `at`; its publisher is told by the next drain. Deferred because a callback may
-   * publish, and a publish may compact the store, moving the records a walk over the store is visiting.
-   */
-  function complete(at: number, error: SessionError | null): void {
-    done.push(storeFree(store, at), error);
-  }
-
+  /** Runs the callbacks of the records that left the store. After a walk: a callback may publish, which may compact the store. */
   function drain(): void {
+    const done = store._done;
     while (done.length) {
-      const cb = done.shift() as Callback | undefined, error = done.shift() as SessionError | null;
-      if (cb) cb(error);
+      const cb = done.shift() as Callback | undefined, e = done.shift() as SessionError | null;
+      if (cb) cb(e);
     }
   }
 
   function dropOldestQos0(): boolean {
-    for (let at = store._first; at < store._end; at = nextRecord(store, at)) {
-      if (store._bytes[at] === QUEUED && !recordQos(store, at)) {
-        stats.dropped++;
-        complete(at, error(QUOTA_EXCEEDED, DROPPED));
-        return true;
-      }
-    }
-    return false;
+    const at = storeOldest(store, 1 << QUEUED, true);
+    if (at < 0) return false;
+    stats.dropped++;
+    storeMove(store, at, DONE, error(QUOTA_EXCEEDED, DROPPED));
+    return true;
   }
 
+  /** A request refused before anything went on the wire: its callback is told, or else the 'error' event. */
   function refuse(cb: Callback | undefined, reasonCode: number, message: string): false {
+    const e = error(reasonCode, message);
     stats.refused++;
-    if (cb) cb(error(reasonCode, message));
+    if (cb) cb(e);
+    else io.event('error', e);
     return false;
   }
 
@@ -463,7 +512,7 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
   function allocateId(): number {
     for (;;) {
       nextId = nextId >= 65535 ? 1 : nextId + 1;
-      if (storeFind(store, nextId, ~(1 << FREE)) < 0 && pending.indexOf(nextId) < 0) return nextId;
+      if (storeFind(store, nextId, ~1) < 0 && pending.indexOf(nextId) < 0) return nextId;
     }
   }
 
@@ -498,16 +547,18 @@ export function createSession(options: SessionOptions, io: SessionIO): Session {
     close(message);
   }
 
-  function close(reason: string): void {
+  function close(reason: string, fatal?: boolean): void {
     stop();
-    io.event('close', reason);
+    io.event('close', reason, fatal);
   }
 
   // Espruino does not hoist function declarations: the object that names them comes after all of them
   return {
     version: version, stats: stats,
     start: start, stop: stop, data: data, publish: publish,
-    subscribe: request, unsubscribe: request, disconnect: disconnect, tick: tick, deadline: deadline,
+    subscribe: (list: Subscription[], properties: Properties | undefined, cb: Callback | undefined, now: number) => request(0x82, list, properties, cb, now),
+    unsubscribe: (list: string[], properties: Properties | undefined, cb: Callback | undefined, now: number) => request(0xa2, list, properties, cb, now),
+    discard: discard, disconnect: disconnect, tick: tick, deadline: deadline,
     queued: () => store._live,
     inflightCount: () => storeCount(store, IN_FLIGHT),
     // a getter: the closure's own code reads a local, shorter on the board than a property
