@@ -121,6 +121,12 @@ function Client(this: Client, platform: Platform, url: BrokerUrl, options: Clien
   options.clientId = options.clientId || 'sparrow_' + Math.floor(platform.random() * 0xffffff).toString(16);
   c.session = createSession(options as SessionOptions, {
     write: (bytes, n) => { if (c._socket) c._socket.write(bytes, n); },
+    writeText: (text) => {
+      const s = c._socket;
+      if (!s || !s.writeText) return false;
+      s.writeText(text);
+      return true;
+    },
     event: (name, a, b, d) => { sessionEvent(c, name, a, b, d); },
   });
   schedule(c, 0, open);

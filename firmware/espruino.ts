@@ -17,6 +17,7 @@ export function espruinoPlatform(): Platform {
       return {
         // a private copy: the string E.toString returns shares memory with it, and the session reuses its buffer
         write: (bytes, n) => { socket.write(E.toString(new Uint8Array(bytes.subarray(0, n)))); },
+        writeText: (text) => { socket.write(text); },
         end: () => { socket.end(); },
       };
     },

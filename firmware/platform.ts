@@ -17,6 +17,11 @@ export interface PlatformSocket {
    */
   write(bytes: Uint8Array, length: number): void;
   end(): void;
+  /**
+   * Sends a string of one char per byte, where the transport writes strings natively (Espruino's
+   * sockets: a string costs them no copy, where bytes must first become one).
+   */
+  writeText?(text: string): void;
 }
 
 export interface ConnectTarget {

@@ -4,6 +4,8 @@ import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { encodePacket } from '../firmware/mqtt';
 import { createStore, DISCARDED, FREE, MessageStore, MOVES, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove } from '../firmware/mqtt/store';
+import { publishPacket, publishText } from '../firmware/mqtt/client-codec';
+import { createSession } from '../firmware/mqtt/session';
 import { brief, Peer } from './support/peer';
 
 type Results = { [name: string]: any };
@@ -583,5 +585,36 @@ describe('message store: the table of legal moves', () => {
     }
     assert.equal(walked, 4 * MOVES.length);
     // FREE: no record, nothing to move
+  });
+});
+
+describe('PUBLISH built as a string, for transports that write strings (the board\'s sockets)', () => {
+  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }));
+  it('is byte for byte the PUBLISH the byte encoder makes, for ASCII; null (bytes then) for anything else', () => {
+    fc.assert(fc.property(fc.constantFrom(4, 5), text, text, fc.constantFrom(0, 1, 2), fc.boolean(), fc.integer({ min: 1, max: 65535 }),
+      (v, topic, payload, qos, retain, id) => {
+        const s = publishText(v, topic, payload, qos, retain, id);
+        const bytes = Buffer.from(publishPacket(v, topic, payload, qos, retain, id, undefined));
+        if (/^[\x00-\x7f]*$/.test(topic + payload)) assert.equal(s, bytes.toString('latin1'));
+        else assert.equal(s, null);
+      }), { numRuns: 500 });
+    assert.equal(publishText(4, 't', new Uint8Array([1]), 0, false, 0), null, 'bytes stay bytes');
+  });
+
+  it('a QoS 0 publish goes out through writeText when the transport has it; QoS 1 and non-ASCII go as bytes', () => {
+    const texts: string[] = [], raw: Uint8Array[] = [];
+    const session = createSession({ clientId: 'c1', keepalive: 0 }, {
+      write: (b, n) => { raw.push(b.slice(0, n)); },
+      writeText: (t) => { texts.push(t); return true; },
+      event: () => undefined,
+    });
+    session.start(0);
+    session.data(encodePacket({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, { protocolVersion: 4 }), 0);
+    raw.length = 0;
+    session.publish('a/b', '21.5', 0, false, undefined, undefined, 0);
+    session.publish('a/b', 'caf\u00e9', 0, false, undefined, undefined, 0);
+    session.publish('a/b', '21.5', 1, false, undefined, undefined, 0);
+    assert.deepEqual(texts, [Buffer.from(encodePacket({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 0 }, { protocolVersion: 4 })).toString('latin1')]);
+    assert.equal(raw.length, 2);
   });
 });

@@ -34,7 +34,43 @@ function u16(v: number): void {
 }
 
 function varint(v: number): void {
-  do byte(v > 127 ? (v & 127) | 128 : v); while ((v = Math.floor(v / 128)));
+  const text = varintText(v);
+  for (let i = 0; i < text.length; i++) byte(text.charCodeAt(i));
+}
+
+/** A variable byte integer (remaining length, property length) as chars, one per byte: the one writer of both encoders. */
+function varintText(v: number): string {
+  let text = '';
+  do text += String.fromCharCode(v > 127 ? (v & 127) | 128 : v); while ((v = Math.floor(v / 128)));
+  return text;
+}
+
+/**
+ * Whether `s` is ASCII, so that its UTF-8 is its chars, found natively (no regular expressions on the
+ * board): encodeURIComponent writes a char past ASCII as the %XX of its UTF-8 bytes, whose lead byte
+ * is C0-F7; an ASCII char is kept or becomes %00-%7F. A lone surrogate throws: not ASCII either.
+ */
+function ascii(s: string): boolean {
+  let e: string;
+  try { e = encodeURIComponent(s); } catch (x) { return false; }
+  return e.indexOf('%C') < 0 && e.indexOf('%D') < 0 && e.indexOf('%E') < 0 && e.indexOf('%F') < 0;
+}
+
+/** Two bytes, big-endian, as chars. */
+function u16Text(v: number): string {
+  return String.fromCharCode(v >> 8, v & 255);
+}
+
+/**
+ * A PUBLISH without properties as a string of one char per byte, for a transport that writes strings
+ * (Espruino's sockets): built by concatenation, which is native on the board, where the byte encoder
+ * loops per byte. Only for a string topic and payload in ASCII, whose UTF-8 is their chars; null
+ * otherwise, for the byte encoder to do.
+ */
+export function publishText(version: number, topic: string, payload: Payload, qos: number, retain: boolean, id: number): string | null {
+  if (typeof payload !== 'string' || !ascii(topic + payload)) return null;
+  const body = u16Text(topic.length) + topic + (qos ? u16Text(id) : '') + (__MQTT5__ && version === 5 ? String.fromCharCode(0) : '') + payload;
+  return String.fromCharCode(0x30 | qos << 1 | (retain ? 1 : 0)) + varintText(body.length) + body;
 }
 
 /** Bytes of a payload (a string goes as UTF-8), without a length. */

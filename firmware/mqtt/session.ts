@@ -12,7 +12,7 @@ import {
   PACKET_ID_NOT_FOUND, PACKET_TOO_LARGE, QUOTA_EXCEEDED, TOPIC_ALIAS_INVALID, TOPIC_NAME_INVALID,
   PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, TOPIC_FILTER_INVALID, MALFORMED_PACKET, UNSPECIFIED_ERROR, CONNACK_RETURN_CODES, reasonText,
 } from './constants';
-import { ackPacket, connectPacket, parsePacket, publishPacket, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
+import { ackPacket, connectPacket, parsePacket, publishPacket, publishText, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
 import type { Payload, Properties, Subscription, Will } from './packets';
 import {
   ACKED, AWAIT_ACK, AWAIT_PUBCOMP, DISCARDED, DONE, LOST, PUBCOMP_IN, PUBREC_IN, PUBREL_QUEUED, QUEUED, RELEASED, RESUMED, SENT,
@@ -56,6 +56,11 @@ export type Callback = (error: SessionError | null, result?: unknown) => void;
 /** What the session asks of its driver: bytes to send, events to report. */
 export interface SessionIO {
   write(bytes: Uint8Array, length: number): void;
+  /**
+   * Sends a packet as a string of one char per byte, if the transport writes strings natively
+   * (Espruino's sockets); false when it does not, and the packet must go as bytes.
+   */
+  writeText?(text: string): boolean;
   /**
    * 'connect' (connack), 'message' (topic, payload, packet), 'error' (SessionError), 'close' (reason,
    * and `true` when the broker refused our credentials or authorization: trying again cannot help).
@@ -275,7 +280,17 @@ function publish(this: Engine, topic: string, payload: Payload, qos: number, ret
   const s = this, store = s._store;
   if (typeof topic !== 'string' || !validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(s, cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
   if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return refuse(s, cb, UNSPECIFIED_ERROR, 'payload must be a string or Uint8Array');
-  const online = s.state === ONLINE, id = qos ? allocateId(s) : 0;
+  const online = s.state === ONLINE;
+  if (!qos && online && !store._count[QUEUED] && s._io.writeText && !(__MQTT5__ && (properties || s._aliasMaxOut || s._maxPacketOut))) {
+    // the board's common case, a QoS 0 reading sent at once: built as a string, with no byte buffer in between
+    const text = publishText(s.version, topic, payload, 0, retain, 0);
+    if (text !== null && s._io.writeText(text)) {
+      s._lastWrite = now;
+      if (cb) cb(null);
+      return true;
+    }
+  }
+  const id = qos ? allocateId(s) : 0;
   const packet = publishPacket(s.version, topic, payload, qos, retain, id, properties);
   if (__MQTT5__ && online && s._maxPacketOut && packet.length > s._maxPacketOut) return refuse(s, cb, PACKET_TOO_LARGE, TOO_LARGE);
   if (!qos && online && !store._count[QUEUED]) {
