@@ -255,6 +255,30 @@ describe('client API as MQTT.js has it (virtual time)', () => {
     assert.deepEqual(p.end.cmds(), ['connect', 'publish', 'disconnect']);
   });
 
+  it('subscribe takes MQTT.js\'s object {filter: {qos}} and answers [{topic, qos}]', () => {
+    const { p, c } = start({ keepalive: 0 });
+    online(p);
+    let granted: any = null;
+    c.subscribe({ 'a/#': { qos: 1 }, 'b': { qos: 0 } }, (_e, g) => { granted = g; });
+    const sub = p.end.packets.filter((x: any) => x.cmd === 'subscribe')[0] as any;
+    assert.deepEqual(sub.subscriptions.map((x: any) => [x.topic, x.qos]), [['a/#', 1], ['b', 0]]);
+    p.end.send({ cmd: 'suback', messageId: sub.messageId, granted: [1, 0] });
+    assert.deepEqual(granted, [{ topic: 'a/#', qos: 1 }, { topic: 'b', qos: 0 }]);
+  });
+
+  it('end(false, cb) that waits for a message in flight still ends, and calls back, when the link drops', () => {
+    const { p, c } = start({ keepalive: 0, reconnectPeriod: 1000 });
+    online(p);
+    let told: any = 'pending', ended = false;
+    c.publish('t', 'x', { qos: 1 }, (e) => { told = e; });
+    c.end(false, () => { ended = true; });
+    p.end.cut();
+    assert.ok(ended);
+    assert.match(told.message, /ended/);
+    p.advance(60000);
+    assert.equal(p.ends.length, 1, 'no reconnect after end');
+  });
+
   it('once() runs a listener one time; off() and removeListener() remove one', () => {
     const { p, c } = start({ keepalive: 0 });
     const seen: string[] = [];
