@@ -127,6 +127,7 @@ function Client(this: Client, platform: Platform, url: BrokerUrl, options: Clien
       s.writeText(text);
       return true;
     },
+    textBytes: platform.textBytes,
     event: (name, a, b, d) => { sessionEvent(c, name, a, b, d); },
   });
   schedule(c, 0, open);

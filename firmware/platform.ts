@@ -42,6 +42,11 @@ export interface Platform {
   /** A line for the console (the USB monitor reads these). */
   log(line: string): void;
   /**
+   * The bytes of a string of one char per byte, as a view made natively (Espruino's E.toArrayBuffer):
+   * with writeText, it lets the client build packets as strings and still keep their bytes.
+   */
+  textBytes?(text: string): Uint8Array;
+  /**
    * Opens MQTT over WebSocket (ws://, wss://) on top of connect(). A platform has it once the
    * sparrow-ws module wraps it (firmware/transports/websocket.ts, withWebSocket): boards that never
    * see a ws:// broker do not carry the framing.

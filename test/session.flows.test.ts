@@ -601,20 +601,46 @@ describe('PUBLISH built as a string, for transports that write strings (the boar
     assert.equal(publishText(4, 't', new Uint8Array([1]), 0, false, 0), null, 'bytes stay bytes');
   });
 
-  it('a QoS 0 publish goes out through writeText when the transport has it; QoS 1 and non-ASCII go as bytes', () => {
+  /** A session on a transport that writes strings (as the board's platform has it), online. */
+  function textSession(options: object = {}) {
     const texts: string[] = [], raw: Uint8Array[] = [];
-    const session = createSession({ clientId: 'c1', keepalive: 0 }, {
+    const session = createSession({ clientId: 'c1', keepalive: 0, ...options }, {
       write: (b, n) => { raw.push(b.slice(0, n)); },
       writeText: (t) => { texts.push(t); return true; },
+      textBytes: (t) => new Uint8Array(Buffer.from(t, 'latin1')),
       event: () => undefined,
     });
     session.start(0);
     session.data(encodePacket({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, { protocolVersion: 4 }), 0);
     raw.length = 0;
+    return { session, texts, raw };
+  }
+  const wire = (p: object) => Buffer.from(encodePacket(p as never, { protocolVersion: 4 })).toString('latin1');
+
+  it('QoS 0 and QoS 1 go out through writeText when the transport has it; non-ASCII goes as bytes', () => {
+    const { session, texts, raw } = textSession();
     session.publish('a/b', '21.5', 0, false, undefined, undefined, 0);
     session.publish('a/b', 'caf\u00e9', 0, false, undefined, undefined, 0);
     session.publish('a/b', '21.5', 1, false, undefined, undefined, 0);
-    assert.deepEqual(texts, [Buffer.from(encodePacket({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 0 }, { protocolVersion: 4 })).toString('latin1')]);
-    assert.equal(raw.length, 2);
+    assert.deepEqual(texts, [
+      wire({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 0 }),
+      wire({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 1, messageId: 1 }),
+    ]);
+    assert.equal(raw.length, 1);
+    assert.equal(session.inflightCount(), 1);
+  });
+
+  it('a QoS 1 message sent as a string is kept as its bytes: after a cut it goes again, with DUP, and completes', () => {
+    const { session, texts, raw } = textSession({ clean: false });
+    let done: unknown = 'pending';
+    session.publish('a/b', '21.5', 1, false, undefined, (e) => { done = e; }, 0);
+    assert.equal(texts.length, 1);
+    session.stop();
+    session.start(0);
+    session.data(encodePacket({ cmd: 'connack', sessionPresent: true, returnCode: 0 }, { protocolVersion: 4 }), 0);
+    assert.equal(Buffer.from(raw[raw.length - 1]).toString('latin1'), wire({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 1, messageId: 1, dup: true }));
+    session.data(encodePacket({ cmd: 'puback', messageId: 1 }, { protocolVersion: 4 }), 0);
+    assert.equal(done, null);
+    assert.equal(session.queued(), 0);
   });
 });

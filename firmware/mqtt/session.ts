@@ -61,6 +61,8 @@ export interface SessionIO {
    * (Espruino's sockets); false when it does not, and the packet must go as bytes.
    */
   writeText?(text: string): boolean;
+  /** The bytes of such a string (one per char), as a view made natively where the platform can (Espruino's E.toArrayBuffer). */
+  textBytes?(text: string): Uint8Array;
   /**
    * 'connect' (connack), 'message' (topic, payload, packet), 'error' (SessionError), 'close' (reason,
    * and `true` when the broker refused our credentials or authorization: trying again cannot help).
@@ -280,18 +282,18 @@ function publish(this: Engine, topic: string, payload: Payload, qos: number, ret
   const s = this, store = s._store;
   if (typeof topic !== 'string' || !validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(s, cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
   if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return refuse(s, cb, UNSPECIFIED_ERROR, 'payload must be a string or Uint8Array');
-  const online = s.state === ONLINE;
-  if (!qos && online && !store._count[QUEUED] && s._io.writeText && !(__MQTT5__ && (properties || s._aliasMaxOut || s._maxPacketOut))) {
-    // the board's common case, a QoS 0 reading sent at once: built as a string, with no byte buffer in between
-    const text = publishText(s.version, topic, payload, 0, retain, 0);
-    if (text !== null && s._io.writeText(text)) {
-      s._lastWrite = now;
-      if (cb) cb(null);
-      return true;
-    }
+  const io = s._io, online = s.state === ONLINE, id = qos ? allocateId(s) : 0;
+  // on a transport that writes strings, an ASCII PUBLISH without properties is built as one by
+  // concatenation, and the store gets its bytes from a native view of it: no JS loop per byte
+  const text = io.writeText && io.textBytes && !(__MQTT5__ && (properties || s._aliasMaxOut || s._maxPacketOut))
+    ? publishText(s.version, topic, payload, qos, retain, id) : null;
+  if (text !== null && !qos && online && !store._count[QUEUED] && io.writeText!(text)) {
+    // the board's common case, a QoS 0 reading sent at once: no bytes at all
+    s._lastWrite = now;
+    if (cb) cb(null);
+    return true;
   }
-  const id = qos ? allocateId(s) : 0;
-  const packet = publishPacket(s.version, topic, payload, qos, retain, id, properties);
+  const packet = text !== null ? io.textBytes!(text) : publishPacket(s.version, topic, payload, qos, retain, id, properties);
   if (__MQTT5__ && online && s._maxPacketOut && packet.length > s._maxPacketOut) return refuse(s, cb, PACKET_TOO_LARGE, TOO_LARGE);
   if (!qos && online && !store._count[QUEUED]) {
     sendPublish(s, topic, payload, 0, retain, 0, properties, packet, now);
@@ -310,9 +312,10 @@ function publish(this: Engine, topic: string, payload: Payload, qos: number, ret
   }
   const fresh = store._end - packet.length - 3;
   if (online && store._count[QUEUED] === 1 && !store._count[PUBREL_QUEUED] && (!qos || storeCount(store, IN_FLIGHT) < s._window)) {
-    // the only one in line: sent now, without a walk over the store, from its parts, so that it may
-    // take a topic alias (the store keeps the full topic for a resend)
-    sendPublish(s, topic, payload, qos, retain, id, properties, recordPacket(store, fresh), now);
+    // the only one in line: sent now, without a walk over the store, as the string it was built as, or
+    // from its parts, so that it may take a topic alias (the store keeps the full topic for a resend)
+    if (text !== null && io.writeText!(text)) s._lastWrite = now;
+    else sendPublish(s, topic, payload, qos, retain, id, properties, recordPacket(store, fresh), now);
     sent(s, fresh, qos);
     drain(s);
   } else {
@@ -394,13 +397,14 @@ function idleSince(s: Engine): number {
 
 /**
  * Why a SUBSCRIBE (a list of {topic, qos}) or an UNSUBSCRIBE (a list of filters) cannot be sent, or ''
- * when it can: an empty list would be a malformed packet [MQTT-3.8.3-3] [MQTT-3.10.3-2].
+ * when it can: an empty list would be a malformed packet [MQTT-3.8.3-3] [MQTT-3.10.3-2]. Any QoS the
+ * protocol has may be asked for, in every profile: the small one asks 2 of a broker as a checker does.
  */
 export function invalidRequest(list: Array<Subscription | string>, unsubscribe: boolean): string {
   if (!(list instanceof Array) || !list.length) return 'no topic filter';
   for (let i = 0; i < list.length; i++) {
     const sub = list[i] as Subscription, filter = unsubscribe ? sub : sub && sub.topic;
-    if (typeof filter !== 'string' || !validTopicFilter(filter) || !unsubscribe && !(sub.qos >= 0 && sub.qos <= (__QOS2__ ? 2 : 1))) {
+    if (typeof filter !== 'string' || !validTopicFilter(filter) || !unsubscribe && !(sub.qos >= 0 && sub.qos <= 2)) {
       return 'invalid ' + (unsubscribe ? 'topic filter: ' : 'subscription: ') + JSON.stringify(sub);
     }
   }
