@@ -10,21 +10,29 @@ export function espruinoPlatform(): Platform {
       const close = (reason: string) => { if (!closed) { closed = true; handlers.close(reason); } };
       const options = { host: target.host, port: target.port };
       const socket = target.tls ? require('tls').connect(options, handlers.open) : require('net').connect(options, handlers.open);
-      socket.on('data', handlers.data);
+      // a view of the socket's string, made natively: the session then moves bytes without a JS loop
+      socket.on('data', (text: string) => { handlers.data(textBytes(text)); });
       socket.on('close', () => close('socket closed'));
       socket.on('error', (e: { message?: string }) => close('socket error: ' + ((e && e.message) || e)));
       return {
         // a private copy: the string E.toString returns shares memory with it, and the session reuses its buffer
         write: (bytes, n) => { socket.write(E.toString(new Uint8Array(bytes.subarray(0, n)))); },
+        writeText: (text) => { socket.write(text); },
         end: () => { socket.end(); },
       };
     },
+    textBytes: textBytes,
     now: () => getTime() * 1000,
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: (handle) => clearTimeout(handle as number),
     random: () => Math.random(),
     log: (line) => console.log(line),
   };
+}
+
+/** A view of a string's bytes (one per char), made natively: a reference when the string is flat, else one copy. */
+function textBytes(text: string): Uint8Array {
+  return new Uint8Array(E.toArrayBuffer(text));
 }
 
 /** The platform plus what the sensor application needs; apart, so that the library bundle does not carry it. */

@@ -17,6 +17,11 @@ export interface PlatformSocket {
    */
   write(bytes: Uint8Array, length: number): void;
   end(): void;
+  /**
+   * Sends a string of one char per byte, where the transport writes strings natively (Espruino's
+   * sockets: a string costs them no copy, where bytes must first become one).
+   */
+  writeText?(text: string): void;
 }
 
 export interface ConnectTarget {
@@ -36,6 +41,11 @@ export interface Platform {
   random(): number;
   /** A line for the console (the USB monitor reads these). */
   log(line: string): void;
+  /**
+   * The bytes of a string of one char per byte, as a view made natively (Espruino's E.toArrayBuffer):
+   * with writeText, it lets the client build packets as strings and still keep their bytes.
+   */
+  textBytes?(text: string): Uint8Array;
   /**
    * Opens MQTT over WebSocket (ws://, wss://) on top of connect(). A platform has it once the
    * sparrow-ws module wraps it (firmware/transports/websocket.ts, withWebSocket): boards that never

@@ -34,7 +34,7 @@ async function bootAndRestart(bin: string, image: 'small' | 'full', broker: Mosq
   // written by ESPRUINO_BIN: the program that writes the image holds it in RAM, which a small build has not
   await writeStorage(ESPRUINO_BIN, cwd, {
     '.bootcde': bundle('firmware.' + image + '.js'),
-    'sparrow.json': JSON.stringify({ id, broker: broker.url, interval: 0.2, telemetry: 0.5 }),
+    'sparrow.json': JSON.stringify({ id, broker: broker.url, interval: 0.5, telemetry: 0.5 }),
   });
   const board = startEspruino(bin, cwd); // no program: it boots .bootcde and calls onInit, as a board does
   const seen: Telemetry[] = [];
@@ -61,18 +61,20 @@ describe('board: the firmware images boot from Storage on the builds they are fo
   before(async () => { broker = await startMosquitto(); });
   after(async () => { await broker.stop(); });
 
-  const targets: Array<{ image: 'small' | 'full'; build: () => string | null; jsVars: number; free: number }> = [
-    { image: 'small', build: build1700, jsVars: 1700, free: 400 },
-    { image: 'full', build: build4095, jsVars: 4095, free: 1500 },
+  const targets: Array<{ image: 'small' | 'full'; build: () => string | null; jsVars: number; free: number; met: boolean }> = [
+    { image: 'small', build: build1700, jsVars: 1700, free: 400, met: false },
+    { image: 'full', build: build4095, jsVars: 4095, free: 1500, met: true },
   ];
   for (const t of targets) {
-    // Not met yet (issue 12 stays open): both images run out of memory at boot on these builds, so the check is
-    // listed as pending, not left to fail CI; the day the engine fits, `it.skip` becomes `it` again.
-    it.skip(`NOT MET YET (issue 12): the ${t.image} image boots from Storage on the ${t.jsVars.toLocaleString('en-US')} build, connects, publishes QoS 1, survives a broker restart losing none, with >= ${t.free.toLocaleString('en-US')} JsVars free`, async function () {
+    // The small image's target is not met yet (issue 12 stays open): it runs out of memory on the 1,700
+    // build, so the check is listed as pending, not left to fail CI; the day it fits, `met` turns true.
+    const title = `the ${t.image} image boots from Storage on the ${t.jsVars.toLocaleString('en-US')} build, connects, publishes QoS 1, survives a broker restart losing none, with >= ${t.free.toLocaleString('en-US')} JsVars free`;
+    (t.met ? it : it.skip)(t.met ? title : 'NOT MET YET (issue 12): ' + title, async function () {
       const bin = t.build();
       if (!bin) return this.skip();
       const seen = await bootAndRestart(bin, t.image, broker);
       const least = Math.min(...seen.map((x) => x.free));
+      console.log(`      ${t.image} image on the ${t.jsVars} build: ${least} JsVars free at the least`);
       assert.ok(least >= t.free, `${least} JsVars free at the least, target ${t.free}`);
     });
   }

@@ -137,11 +137,26 @@ describe('client timing (virtual time)', () => {
     const { p, events } = start({ reconnectPeriod: 1000 });
     p.advance(0);
     p.end.accept();
-    p.end.send({ cmd: 'connack', sessionPresent: false, returnCode: 4 });
-    assert.deepEqual(events, ['error', 'close connection refused: bad user name or password']);
-    p.advance(500);
+    p.end.send({ cmd: 'connack', sessionPresent: false, returnCode: 3 });
+    assert.deepEqual(events, ['error', 'close connection refused: server unavailable']);
+    p.advance(1000);
     assert.equal(p.ends.length, 2);
   });
+
+  for (const returnCode of [4, 5]) {
+    it(`a CONNACK refusing the credentials or the authorization (${returnCode}) stops reconnecting, as MQTT.js does, until reconnect()`, () => {
+      const { p, c, events } = start({ reconnectPeriod: 1000 });
+      p.advance(0);
+      p.end.accept();
+      p.end.send({ cmd: 'connack', sessionPresent: false, returnCode });
+      assert.deepEqual(events.slice(0, 1), ['error']);
+      p.advance(600000);
+      assert.equal(p.ends.length, 1, 'no second attempt');
+      c.reconnect();
+      p.advance(0);
+      assert.equal(p.ends.length, 2, 'reconnect() tries again');
+    });
+  }
 });
 
 describe('client behaviour across reconnects (virtual time)', () => {
@@ -187,5 +202,95 @@ describe('client behaviour across reconnects (virtual time)', () => {
     const sub = p.end.packets[1];
     p.end.send({ cmd: 'suback', messageId: sub.messageId, granted: [1, 0x80] });
     assert.deepEqual(granted, [{ topic: 'ok', qos: 1 }, { topic: 'no', qos: 128 }]);
+  });
+});
+
+describe('client API as MQTT.js has it (virtual time)', () => {
+  it('unsubscribe([]) and malformed subscriptions are refused with an error, and nothing goes on the wire', () => {
+    const { p, c } = start({ keepalive: 0 });
+    online(p);
+    const errors: string[] = [];
+    c.unsubscribe([], (e) => errors.push('unsubscribe ' + (e && e.message)));
+    c.subscribe('a/#', { qos: 3 as 0 }, (e) => errors.push('qos ' + (e && e.message)));
+    c.subscribe([5 as unknown as string], (e) => errors.push('topic ' + (e && e.message)));
+    c.subscribe('a/#+', (e) => errors.push('filter ' + (e && e.message)));
+    assert.equal(errors.length, 4, errors.join('; '));
+    assert.ok(errors.every((e) => / (no topic filter|invalid )/.test(e)), errors.join('; '));
+    assert.deepEqual(p.end.cmds(), ['connect']);
+  });
+
+  it('a bad payload type is refused with an error (callback, or else the error event), not sent', () => {
+    const { p, c, events } = start({ keepalive: 0 });
+    online(p);
+    let told: any = null;
+    c.publish('t', 42 as unknown as string, (e) => { told = e; });
+    c.publish('t', { a: 1 } as unknown as string);
+    assert.match(told.message, /payload/);
+    assert.equal(events.filter((e) => e === 'error').length, 1);
+    assert.deepEqual(p.end.cmds(), ['connect']);
+  });
+
+  it('end(true) closes at once and tells the publishers of messages in flight; end(true, cb) calls back', () => {
+    const { p, c } = start({ keepalive: 0 });
+    online(p);
+    let told: any = 'pending', ended = false;
+    c.publish('t', 'x', { qos: 1 }, (e) => { told = e; });
+    c.end(true, () => { ended = true; });
+    assert.ok(ended);
+    assert.match(told.message, /ended/);
+    assert.deepEqual(p.end.cmds(), ['connect', 'publish', 'disconnect']);
+  });
+
+  it('end(false, cb) waits for the messages in flight, then disconnects and calls back', () => {
+    const { p, c } = start({ keepalive: 0 });
+    online(p);
+    let told: any = 'pending', ended = false;
+    c.publish('t', 'x', { qos: 1 }, (e) => { told = e; });
+    c.end(false, () => { ended = true; });
+    assert.equal(ended, false);
+    assert.deepEqual(p.end.cmds(), ['connect', 'publish']);
+    p.end.send({ cmd: 'puback', messageId: 1 });
+    assert.equal(told, null);
+    assert.ok(ended);
+    assert.deepEqual(p.end.cmds(), ['connect', 'publish', 'disconnect']);
+  });
+
+  it('subscribe takes MQTT.js\'s object {filter: {qos}} and answers [{topic, qos}]', () => {
+    const { p, c } = start({ keepalive: 0 });
+    online(p);
+    let granted: any = null;
+    c.subscribe({ 'a/#': { qos: 1 }, 'b': { qos: 0 } }, (_e, g) => { granted = g; });
+    const sub = p.end.packets.filter((x: any) => x.cmd === 'subscribe')[0] as any;
+    assert.deepEqual(sub.subscriptions.map((x: any) => [x.topic, x.qos]), [['a/#', 1], ['b', 0]]);
+    p.end.send({ cmd: 'suback', messageId: sub.messageId, granted: [1, 0] });
+    assert.deepEqual(granted, [{ topic: 'a/#', qos: 1 }, { topic: 'b', qos: 0 }]);
+  });
+
+  it('end(false, cb) that waits for a message in flight still ends, and calls back, when the link drops', () => {
+    const { p, c } = start({ keepalive: 0, reconnectPeriod: 1000 });
+    online(p);
+    let told: any = 'pending', ended = false;
+    c.publish('t', 'x', { qos: 1 }, (e) => { told = e; });
+    c.end(false, () => { ended = true; });
+    p.end.cut();
+    assert.ok(ended);
+    assert.match(told.message, /ended/);
+    p.advance(60000);
+    assert.equal(p.ends.length, 1, 'no reconnect after end');
+  });
+
+  it('once() runs a listener one time; off() and removeListener() remove one', () => {
+    const { p, c } = start({ keepalive: 0 });
+    const seen: string[] = [];
+    const a = () => seen.push('a'), b = () => seen.push('b');
+    c.once('message', () => seen.push('once'));
+    c.on('message', a).on('message', b);
+    online(p);
+    p.end.send({ cmd: 'publish', topic: 't', payload: 'x', qos: 0 });
+    c.off('message', a);
+    p.end.send({ cmd: 'publish', topic: 't', payload: 'x', qos: 0 });
+    c.removeListener('message', b);
+    p.end.send({ cmd: 'publish', topic: 't', payload: 'x', qos: 0 });
+    assert.deepEqual(seen, ['once', 'a', 'b', 'b']);
   });
 });

@@ -7,7 +7,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import {
-  CMD_NAMES, DISCONNECT, PINGREQ, PROPERTY_IDS, decodePackets, encodePacket, packetType, validTopicName,
+  CMD_NAMES, DISCONNECT, PINGREQ, PROPERTY_IDS, SUBSCRIBE, UNSUBSCRIBE, decodePackets, encodePacket, packetType, validTopicName,
 } from '../firmware/mqtt';
 import type { DecodeError, Packet, Properties } from '../firmware/mqtt';
 import { ackPacket, connectPacket, parsePacket, publishPacket, shortPacket, subscribePacket } from '../firmware/mqtt/client-codec';
@@ -48,10 +48,10 @@ function clientEncode(p: Packet, v: 4 | 5): Uint8Array | null {
       out = ackPacket(packetType(p.cmd), q.messageId, q.reasonCode || 0);
       break;
     case 'subscribe':
-      out = subscribePacket(v, q.messageId, q.subscriptions, q.properties);
+      out = subscribePacket(v, SUBSCRIBE, q.messageId, q.subscriptions, q.properties);
       break;
     case 'unsubscribe':
-      out = subscribePacket(v, q.messageId, q.unsubscriptions, q.properties);
+      out = subscribePacket(v, UNSUBSCRIBE, q.messageId, q.unsubscriptions, q.properties);
       break;
     case 'pingreq':
       out = shortPacket(PINGREQ, 0);

@@ -3,7 +3,9 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { encodePacket } from '../firmware/mqtt';
-import { createStore, FREE, MessageStore, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeFind, storeFree } from '../firmware/mqtt/store';
+import { createStore, DISCARDED, FREE, MessageStore, MOVES, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove } from '../firmware/mqtt/store';
+import { publishPacket, publishText } from '../firmware/mqtt/client-codec';
+import { createSession } from '../firmware/mqtt/session';
 import { brief, Peer } from './support/peer';
 
 type Results = { [name: string]: any };
@@ -528,7 +530,8 @@ describe('message store (model test)', () => {
         } else if (model.length) {
           const m = model.splice(o.pick % model.length, 1)[0];
           const at = records(s).filter((r) => r[1] === m.tag)[0][0];
-          assert.equal(storeFree(s, at), 'cb' + m.tag, 'the freed record\'s callback comes back');
+          assert.ok(storeMove(s, at, DISCARDED));
+          assert.deepEqual(s._done.splice(0), ['cb' + m.tag, undefined], 'the freed record\'s callback comes back');
         }
         const live = records(s);
         assert.deepEqual(live.map((r) => r[1]), model.map((m) => m.tag));
@@ -549,5 +552,95 @@ describe('message store (model test)', () => {
     const second = nextRecord(s, s._first);
     assert.deepEqual([recordQos(s, s._first), recordId(s, s._first), recordQos(s, second), recordId(s, second)], [0, 0, 2, 0x1234]);
     assert.equal(storeFind(s, 0x1234, 1 << QUEUED), second);
+  });
+});
+
+describe('message store: the table of legal moves', () => {
+  // a path of legal moves from QUEUED to each state, by event number (SENT 0, PUBREC 3, RESUMED 6)
+  const PATHS: { [state: number]: number[] } = { 1: [], 2: [0], 3: [0, 3], 4: [0, 3, 6] };
+  const publish = encodePacket({ cmd: 'publish', topic: 't', qos: 2, messageId: 7, payload: 'x' }, { protocolVersion: 4 });
+
+  it('every (state, event) pair: a listed move lands where MOVES says, any other is refused and changes nothing', () => {
+    let walked = 0;
+    for (const state of [1, 2, 3, 4]) {
+      for (let event = 0; event < MOVES.length; event++) {
+        const s = createStore(64, 4);
+        assert.ok(storeAdd(s, publish, 'cb'));
+        for (const e of PATHS[state]) assert.ok(storeMove(s, 0, e), `path to ${state}`);
+        assert.equal(s._bytes[0], state);
+        const to = MOVES[event].charAt(state), moved = storeMove(s, 0, event, 'why');
+        walked++;
+        if (to === '-') {
+          assert.equal(moved, false, `event ${event} refused in state ${state}`);
+          assert.equal(s._bytes[0], state);
+          assert.equal(storeCount(s, 1 << state), 1);
+        } else {
+          assert.ok(moved, `event ${event} legal in state ${state}`);
+          assert.equal(+to === FREE ? s._live : s._bytes[0], +to === FREE ? 0 : +to);
+          if (+to === FREE) assert.deepEqual(s._done, ['cb', 'why'], 'a freed record hands back its callback');
+          else assert.equal(storeCount(s, 1 << +to), 1, 'the counts follow the move');
+          assert.equal(storeFind(s, 7, ~1), +to === FREE ? -1 : 0, 'the id index follows the move');
+        }
+      }
+    }
+    assert.equal(walked, 4 * MOVES.length);
+    // FREE: no record, nothing to move
+  });
+});
+
+describe('PUBLISH built as a string, for transports that write strings (the board\'s sockets)', () => {
+  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }));
+  it('is byte for byte the PUBLISH the byte encoder makes, for ASCII; null (bytes then) for anything else', () => {
+    fc.assert(fc.property(fc.constantFrom(4, 5), text, text, fc.constantFrom(0, 1, 2), fc.boolean(), fc.integer({ min: 1, max: 65535 }),
+      (v, topic, payload, qos, retain, id) => {
+        const s = publishText(v, topic, payload, qos, retain, id);
+        const bytes = Buffer.from(publishPacket(v, topic, payload, qos, retain, id, undefined));
+        if (/^[\x00-\x7f]*$/.test(topic + payload)) assert.equal(s, bytes.toString('latin1'));
+        else assert.equal(s, null);
+      }), { numRuns: 500 });
+    assert.equal(publishText(4, 't', new Uint8Array([1]), 0, false, 0), null, 'bytes stay bytes');
+  });
+
+  /** A session on a transport that writes strings (as the board's platform has it), online. */
+  function textSession(options: object = {}) {
+    const texts: string[] = [], raw: Uint8Array[] = [];
+    const session = createSession({ clientId: 'c1', keepalive: 0, ...options }, {
+      write: (b, n) => { raw.push(b.slice(0, n)); },
+      writeText: (t) => { texts.push(t); return true; },
+      textBytes: (t) => new Uint8Array(Buffer.from(t, 'latin1')),
+      event: () => undefined,
+    });
+    session.start(0);
+    session.data(encodePacket({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, { protocolVersion: 4 }), 0);
+    raw.length = 0;
+    return { session, texts, raw };
+  }
+  const wire = (p: object) => Buffer.from(encodePacket(p as never, { protocolVersion: 4 })).toString('latin1');
+
+  it('QoS 0 and QoS 1 go out through writeText when the transport has it; non-ASCII goes as bytes', () => {
+    const { session, texts, raw } = textSession();
+    session.publish('a/b', '21.5', 0, false, undefined, undefined, 0);
+    session.publish('a/b', 'caf\u00e9', 0, false, undefined, undefined, 0);
+    session.publish('a/b', '21.5', 1, false, undefined, undefined, 0);
+    assert.deepEqual(texts, [
+      wire({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 0 }),
+      wire({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 1, messageId: 1 }),
+    ]);
+    assert.equal(raw.length, 1);
+    assert.equal(session.inflightCount(), 1);
+  });
+
+  it('a QoS 1 message sent as a string is kept as its bytes: after a cut it goes again, with DUP, and completes', () => {
+    const { session, texts, raw } = textSession({ clean: false });
+    let done: unknown = 'pending';
+    session.publish('a/b', '21.5', 1, false, undefined, (e) => { done = e; }, 0);
+    assert.equal(texts.length, 1);
+    session.stop();
+    session.start(0);
+    session.data(encodePacket({ cmd: 'connack', sessionPresent: true, returnCode: 0 }, { protocolVersion: 4 }), 0);
+    assert.equal(Buffer.from(raw[raw.length - 1]).toString('latin1'), wire({ cmd: 'publish', topic: 'a/b', payload: '21.5', qos: 1, messageId: 1, dup: true }));
+    session.data(encodePacket({ cmd: 'puback', messageId: 1 }, { protocolVersion: 4 }), 0);
+    assert.equal(done, null);
+    assert.equal(session.queued(), 0);
   });
 });

@@ -68,7 +68,7 @@ export function createApp(platform: Platform): App {
     const c = client;
     client = null;
     try {
-      if (c) c.end();
+      if (c) c.end(true); // at once: what is still held is given up with the app's run
     } catch (e) {
       // a client frozen by save() while connected has a dead socket; an error here must not stop onInit
     }

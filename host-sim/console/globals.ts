@@ -229,6 +229,8 @@ export function installGlobals(g: { [name: string]: unknown }, host: BoardHost, 
   const modules: { [name: string]: unknown } = {};
   const E = Object.assign(new Emitter(life), {
     toString: (...args: unknown[]) => args.map(toBinary).join(''),
+    // the board's view of a string's bytes (the firmware wraps socket strings in it)
+    toArrayBuffer: (s: string) => { const b = Buffer.from(s, 'latin1'); return b.buffer.slice(b.byteOffset, b.byteOffset + b.length); },
     toUint8Array: (...args: unknown[]) => new (g.Uint8Array as typeof Uint8Array)(Buffer.from(args.map(toBinary).join(''), 'latin1')),
     toJS: (v: unknown) => JSON.stringify(v),
     // with alwaysExec the code runs even after reset(), so it lives in another file (as on the board)

@@ -86,6 +86,8 @@ export class SimBoard {
     ledger.set(id, seq, ACCEPTED);
     this.client!.publish(this.topic, head, { qos: o.qos }, (err) => {
       if (sync) { if (err) ledger.set(id, seq, REFUSED); else if (o.qos === 0) ledger.set(id, seq, ACKED); return; }
+      // what the run's end gives up (end() tells each publisher) was still held: it stays pending
+      if (this.state === 'stopped') return;
       if (!err) ledger.set(id, seq, ACKED);
       else ledger.set(id, seq, (err as { message: string }).message.indexOf('dropped') === 0 ? DROPPED : FAILED);
     });

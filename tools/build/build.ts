@@ -40,7 +40,7 @@ function buildEspruino(): string[] {
   for (const profile of ESPRUINO_PROFILES) {
     for (const name of Object.keys(ESPRUINO_ENTRIES)) {
       const file = `${name}.${profile}.js`;
-      const code = buildForEspruino(at(ESPRUINO_ENTRIES[name]), profiles[profile]);
+      const code = buildForEspruino(at(ESPRUINO_ENTRIES[name]), profiles[profile], name !== 'firmware');
       fs.writeFileSync(path.join(DIST, 'espruino', file), code);
       const budget = (budgets as { [file: string]: Budget | undefined })[file];
       const size = checkSize(code, file, budget);
