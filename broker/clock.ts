@@ -31,13 +31,15 @@ export function nodeTimers(maxStep = MAX_NODE_DELAY): Pick<Clock, 'setTimeout' |
   interface LongTimer { step: NodeJS.Timeout | null }
   return {
     setTimeout(fn, ms) {
-      const deadline = Date.now() + (ms > 0 ? ms : 0);
+      const delay = ms > 0 ? ms : 0, deadline = Date.now() + delay;
       const timer: LongTimer = { step: null };
+      // a step may end a millisecond before Date.now() reaches the deadline (libuv's clock is not
+      // Date's): the timer fires only once the deadline has passed, so never early
       const arm = () => {
         const left = deadline - Date.now();
-        timer.step = left > maxStep ? setTimeout(arm, maxStep).unref() : setTimeout(fn, left).unref();
+        if (left <= 0) { timer.step = null; fn(); } else timer.step = setTimeout(arm, Math.min(left, maxStep)).unref();
       };
-      arm();
+      timer.step = setTimeout(arm, Math.min(delay, maxStep)).unref();
       return timer;
     },
     clearTimeout(timer) {
