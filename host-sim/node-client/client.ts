@@ -45,6 +45,8 @@ export class MqttClient extends EventEmitter {
   private refused = false;
   /** Set by end() without force while messages are in flight: runs when the last one is answered or the link drops. */
   private whenIdle: (() => void) | null = null;
+  /** The socket's latest data, as Node handed it: a payload that is a view of it is handed out as it is. */
+  private chunk: Buffer | null = null;
 
   constructor(urlOrOptions?: string | NodeClientOptions, options?: NodeClientOptions) {
     super();
@@ -155,6 +157,7 @@ export class MqttClient extends EventEmitter {
     const platform = nodePlatform({
       log: () => undefined,
       insecureTls: this.options.rejectUnauthorized === false,
+      nodeChunks: true,
       onSocket: (s) => this.watch(s),
     });
     // a copy: the firmware client keeps its options object and writes a made-up clientId into it
@@ -175,18 +178,28 @@ export class MqttClient extends EventEmitter {
     });
   }
 
-  /** Node's own socket errors (ECONNREFUSED, ENOTFOUND, ...) reach the user as MQTT.js reports them. */
+  /**
+   * Node's own socket errors (ECONNREFUSED, ENOTFOUND, ...) reach the user as MQTT.js reports them. Its
+   * data is noted before the firmware reads it (prepended), so message() knows the chunk it came in.
+   */
   private watch(socket: Socket): void {
     this.socket = socket;
+    socket.prependListener('data', (chunk: Buffer) => { this.chunk = chunk; });
     socket.on('error', (e: MqttError) => { if (e.code && this.socket === socket) this.emit('error', e); });
     socket.on('close', () => { if (this.socket === socket) this.socket = null; });
   }
 
-  /** The payload as a Buffer of its own: the firmware hands out a view of its receive buffer, reused by the next packet. */
+  /**
+   * The payload as a Buffer, as MQTT.js hands it. The session decodes a packet that lies whole in one
+   * chunk where it lies, so its payload is a view of the socket's Buffer, which Node never writes again:
+   * it is handed out as it is. A packet split across chunks was collected in the session's receive
+   * buffer, which the next split packet overwrites: only that payload is copied.
+   */
   private message(topic: string, payload: Uint8Array, packet: { payload?: Uint8Array }): void {
-    const copy = Buffer.from(payload);
-    packet.payload = copy;
-    this.emit('message', topic, copy, packet);
+    const chunk = this.chunk;
+    const buffer = chunk && payload.buffer === chunk.buffer ? Buffer.from(payload.buffer, payload.byteOffset, payload.length) : Buffer.from(payload);
+    packet.payload = buffer;
+    this.emit('message', topic, buffer, packet);
   }
 
   private finish(): void {

@@ -50,6 +50,11 @@ export interface TcpOptions {
   onSocket?: (socket: net.Socket) => void;
   /** Sees every socket error before the board does (a fleet stops on an OS limit). */
   onSocketError?: (e: Error) => void;
+  /**
+   * Hands the socket's data on as Node reads it (Buffers of any size), not as a board's strings of at
+   * most 536 chars: for Node programs (the package's client), whose messages are views of those Buffers.
+   */
+  nodeChunks?: boolean;
 }
 
 /**
@@ -95,7 +100,8 @@ export class TcpConnection implements PlatformSocket {
   }
 
   received(data: Buffer): void {
-    deliverAsEspruino(data, this.handlers);
+    if (this.options.nodeChunks) this.handlers.data(data);
+    else deliverAsEspruino(data, this.handlers);
   }
 
   failed(e: Error): void {
