@@ -49,6 +49,21 @@ describe('sparrow sim --app --pty: fleet boards on pseudo-terminals', function (
     assert.match(sim.out(), /OK: every board's acknowledged publishes reached the checker/);
   });
 
+  it('sparrow provision gives a fleet board a new prefix: it comes online under it, and the fleet\'s final check follows it', async () => {
+    const sub = await client(broker.url, {}, cleanup);
+    const box = inbox(sub);
+    await sub.subscribeAsync(['ptyfleet/+/+', 'lab/moved/+/+'], { qos: 1 });
+    await until(() => box.list.some((m) => m.topic === 'ptyfleet/sensor-00001/status' && m.payload.toString() === 'online'), 'board 1 online', 20000);
+    const p = await run(['provision', path.join(dir, 'board-1'), '--broker', broker.url, '--prefix', 'lab/moved', '--interval', '2', '--telemetry', '0.5', '--timeout', '20']);
+    assert.equal(p.code, 0, p.out + '\n--- sim:\n' + sim.out());
+    assert.match(p.out, /ok +MQTT connected/);
+    await until(() => box.list.some((m) => m.topic === 'lab/moved/sensor-00001/status' && m.payload.toString() === 'online'), 'lab/moved/sensor-00001/status online', 10000);
+    // the fleet's accounting follows the board to its new prefix: what it published under either is counted
+    await until(() => box.list.filter((m) => m.topic === 'lab/moved/sensor-00001/temperature').length >= 1, 'a reading under the new prefix', 10000);
+    assert.equal(await sim.stop(), 0, sim.out());
+    assert.match(sim.out(), /OK: every board's acknowledged publishes reached the checker/);
+  });
+
   it('the console is the REPL: Storage is the board\'s, and SIGTERM removes the pseudo-terminals', async () => {
     const sub = await client(broker.url, {}, cleanup);
     const box = inbox(sub);

@@ -7,10 +7,12 @@
 //
 // Nothing here publishes: the app does (birth and will on `<prefix>/<id>/status`, readings on
 // `<prefix>/<id>/temperature`, answers to commands). The board's own counters come from the app's
-// telemetry lines (docs/telemetry.md), parsed as the USB monitor parses them.
+// telemetry lines (docs/telemetry.md), parsed as the USB monitor parses them. A new id provisioned at
+// its console is learnt from those lines; a new prefix is handed to the fleet's checker to follow.
 import type { App } from '../../firmware/app/app';
-import { parseLine, StatusLine } from '../../firmware/app/telemetry';
-import type { Platform } from '../../firmware/platform';
+import { defaults, readConfig } from '../../firmware/app/config';
+import { ConfigLine, parseLine, StatusLine } from '../../firmware/app/telemetry';
+import type { ConnectTarget, Platform, PlatformSocket, SocketHandlers } from '../../firmware/platform';
 import type { BoardState } from './board';
 import type { FirmwareImage } from '../bundle';
 import type { FaultyPlatform } from '../platform/faulty';
@@ -29,6 +31,8 @@ export interface AppBoardOptions {
   files?: { [name: string]: string };
   /** Where the board's console lines go. */
   console(line: string): void;
+  /** The fleet's checker: calls `then` once it receives what is published under `prefix` (at once when it already does). */
+  follow?(prefix: string, then: () => void): void;
 }
 
 /** The app's counters that belong to one MQTT client, summed over the board's boots. */
@@ -84,7 +88,7 @@ export class AppBoard {
     const sensors = { temperature };
     const self = this;
     this.appPlatform = {
-      connect: (target, handlers) => p.connect(target, handlers),
+      connect: (target, handlers) => this.connect(target, handlers),
       now: () => p.now(),
       setTimeout: (fn, ms) => p.setTimeout(fn, ms),
       clearTimeout: (h) => p.clearTimeout(h),
@@ -152,10 +156,30 @@ export class AppBoard {
     if (!this.quiet) this.o.console(line);
   }
 
+  /**
+   * The app's connection, opened once the fleet's checker follows the prefix the app runs with (from
+   * Storage, as the app read it at boot): nothing published under a prefix newly provisioned at the
+   * console goes unseen. A prefix already followed connects at once, on the socket itself.
+   */
+  private connect(target: ConnectTarget, handlers: SocketHandlers): PlatformSocket {
+    const p = this.o.platform, follow = this.o.follow;
+    if (!follow) return p.connect(target, handlers);
+    const held = new HeldConnection(() => p.connect(target, handlers));
+    follow(readConfig(this.appPlatform.storage!, defaults('')).config.prefix, () => held.open());
+    return held.inner || held;
+  }
+
   /** Books a console line of the board's app: its status lines are the board's counters. */
   telemetry(line: string): void {
     const t = parseLine(line);
-    if (!t || t.ev === 'config') return;
+    if (!t) return;
+    if (t.ev === 'config') {
+      // a config the app is about to run (or has stored): the checker starts following its prefix now,
+      // ahead of the connection under it (an image flashed to the board connects without asking connect())
+      const c = t as ConfigLine, prefix = c.ok && c.config ? c.config.prefix : undefined;
+      if (typeof prefix === 'string' && this.o.follow) this.o.follow(prefix, () => undefined);
+      return;
+    }
     const s = t as StatusLine;
     if (s.ev === 'boot') {
       this.boots++;
@@ -245,5 +269,26 @@ export class AppBoard {
       // anyone's image can be flashed: its failure is the board's, not the fleet's
       this.o.console('(the flashed image failed to stop: ' + ((e as Error).message || e) + ')');
     }
+  }
+}
+
+/** A connection opened only when told (the checker follows the board's prefix); ended before that, it never opens. */
+class HeldConnection implements PlatformSocket {
+  inner: PlatformSocket | null = null;
+  private ended = false;
+
+  constructor(private readonly opener: () => PlatformSocket) {}
+
+  open(): void {
+    if (!this.ended) this.inner = this.opener();
+  }
+
+  write(bytes: Uint8Array, n: number): void {
+    if (this.inner) this.inner.write(bytes, n);
+  }
+
+  end(): void {
+    this.ended = true;
+    if (this.inner) this.inner.end();
   }
 }

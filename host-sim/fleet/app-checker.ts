@@ -1,6 +1,7 @@
 // The checker of an --app fleet: one subscriber on `<prefix>/+/+` (QoS 2, persistent session, on a link
 // without faults) that counts, per device id, what the firmware app published: readings, births
 // ("online"), answers to commands, and the "offline" statuses (wills, or a board about to reboot).
+// A board provisioned with another prefix is followed there too: the checker subscribes to it as well.
 // Readings carry no sequence number, so there is no per-reading ledger: the fleet compares these counts
 // with each board's own counters (acked) instead. Messages delivered because they were retained when
 // the checker subscribed are not counted (they were published before this run).
@@ -36,6 +37,8 @@ export class AppChecker {
   readings = 0;
   /** Messages received in all. */
   received = 0;
+  /** Each prefix followed: the callbacks waiting for its SUBACK, then why it was refused ('' once granted). */
+  private readonly prefixes = new Map<string, string | Array<(refusal: string) => void>>();
 
   constructor(
     private readonly bundle: SparrowBundle, private readonly platform: Platform, private readonly url: string,
@@ -54,13 +57,12 @@ export class AppChecker {
   start(): void {
     const client = checkerClient(this.bundle, this.platform, this.url, this.clientId);
     this.client = client;
-    const skip = this.prefix.length + 1;
-    client.on('message', (topic, payload, packet) => {
-      const t = (topic as string).slice(skip), slash = t.indexOf('/');
-      if (slash < 0) return;
-      const level = t.slice(slash + 1);
+    client.on('message', (topic: string, payload, packet) => {
+      // `<prefix>/<id>/<level>`, whichever prefix: the filters are `<prefix>/+/+`, so the id is the level before the last
+      const slash = topic.lastIndexOf('/'), idAt = topic.lastIndexOf('/', slash - 1) + 1;
+      const level = topic.slice(slash + 1);
       if (level === 'cmd') return;
-      const r = this.record(t.slice(0, slash));
+      const r = this.record(topic.slice(idAt, slash));
       const text = typeof payload === 'string' ? payload : Buffer.from(payload as Uint8Array).toString('utf8');
       if (level === 'status') r.status = text;
       if ((packet as { retain?: boolean }).retain) return; // published before this run
@@ -74,10 +76,28 @@ export class AppChecker {
       r.readings++;
       this.readings++;
     });
-    client.subscribe(this.prefix + '/+/+', { qos: 2 }, (err, granted) => {
-      this.refusal = subscribeRefusal(this.prefix + '/+/+', err, granted);
-      if (this.refusal) { this.platform.log('checker: ' + this.refusal); return; }
-      this.subscribed = true;
+    this.follow(this.prefix, (refusal) => {
+      this.refusal = refusal;
+      this.subscribed = !refusal;
+    });
+  }
+
+  /**
+   * Calls `then` once the checker receives what is published under `prefix` (at once when it already
+   * does), with why the broker refused that ('' when it did not): a board provisioned with a new prefix
+   * connects only then, so nothing it publishes there goes unseen. A refusal is logged.
+   */
+  follow(prefix: string, then: (refusal: string) => void): void {
+    const known = this.prefixes.get(prefix);
+    if (typeof known === 'string') return then(known);
+    if (known) { known.push(then); return; }
+    const waiting = [then], filter = prefix + '/+/+';
+    this.prefixes.set(prefix, waiting);
+    this.client!.subscribe(filter, { qos: 2 }, (err, granted) => {
+      const refusal = subscribeRefusal(filter, err, granted);
+      if (refusal) this.platform.log('checker: ' + refusal);
+      this.prefixes.set(prefix, refusal);
+      for (const f of waiting) f(refusal);
     });
   }
 

@@ -352,7 +352,8 @@ export class Fleet {
       if (this.image) {
         const config = { id: deviceId(id), broker: this.brokerUrl, interval: interval / 1000, telemetry: o.telemetry, prefix: o.prefix, discovery: o.discovery, ...o.login };
         const files = o.appFiles ? o.appFiles(id) : undefined;
-        const board = new AppBoard({ id, image: this.image, platform, config, seed: o.seed, console: log, files });
+        const follow = (prefix: string, then: () => void) => this.appChecker!.follow(prefix, then);
+        const board = new AppBoard({ id, image: this.image, platform, config, seed: o.seed, console: log, files, follow });
         this.appBoards.push(board);
         board.start();
         if (faulty) platform.start(o.faults, streamFor(o.seed, id, 3));
