@@ -93,6 +93,15 @@ async function script(lib: Lib, open: Mosquitto, locked: Mosquitto, tag: string)
     const burst = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => pub.publishAsync(topic + '/burst', String(i), { qos: 2 })));
     t.push(['200 QoS 2 publishes acknowledged', burst.filter((r) => r.status === 'fulfilled').length]);
 
+    // a message over 64 KB at QoS 1 goes through (the store's records once had a 16-bit length)
+    let big = -1;
+    sub.on('message', (topic: string, payload: Uint8Array) => { if (topic.endsWith('/big')) big = payload.length; });
+    await sub.subscribeAsync(topic + '/big', { qos: 1 });
+    const bigResult = await pub.publishAsync(topic + '/big', Buffer.alloc(100000, 7), { qos: 1 }).then(() => 'acknowledged', (e: Error) => e.message);
+    t.push(['100,000-byte QoS 1 publish', bigResult]);
+    if (bigResult === 'acknowledged') await until(() => big >= 0, 'the 100,000-byte message');
+    t.push(['100,000-byte message received', big]);
+
     // reconnect() after end() connects again
     await pub.endAsync();
     pub.reconnect();
@@ -149,6 +158,7 @@ describe('Node API: the same script with MQTT.js and Sparrow against mosquitto',
     assert.deepEqual(expect.get('wrong password'), { isError: true, code: 5 });
     assert.equal(expect.get('wrong password then'), 'no retry');
     assert.equal(expect.get('200 QoS 2 publishes acknowledged'), 200);
+    assert.equal(expect.get('100,000-byte message received'), 100000);
     assert.deepEqual(expect.get('events of end()'), ['close', 'end']);
     assert.deepEqual(ours, theirs);
   });

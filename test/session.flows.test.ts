@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { encodePacket } from '../firmware/mqtt';
-import { createStore, DISCARDED, FREE, MessageStore, MOVES, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove } from '../firmware/mqtt/store';
+import { createStore, RECORD_HEADER, DISCARDED, FREE, MessageStore, MOVES, nextRecord, QUEUED, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove } from '../firmware/mqtt/store';
 import { publishPacket, publishText } from '../firmware/mqtt/client-codec';
 import { createSession } from '../firmware/mqtt/session';
 import { brief, Peer } from './support/peer';
@@ -272,7 +272,7 @@ for (const v of [4, 5]) {
     });
 
     it('a callback that publishes again while a flush runs keeps every message and the order', () => {
-      const p = peer({ storeSlots: 4, storeBytes: 80 }); const r: Results = {};
+      const p = peer({ storeSlots: 4, storeBytes: 4 * (17 + RECORD_HEADER) }); const r: Results = {}; // 4 QoS 0 records of 17 bytes
       const cb = (n: number) => () => { if (n < 6) p.session.publish('t/' + (n + 4), 'x'.repeat(10), 0, false, undefined, cb(n + 4), p.now); };
       for (let n = 0; n < 3; n++) p.session.publish('t/' + n, 'x'.repeat(10), 0, false, undefined, cb(n), p.now);
       p.publish(r, 'q1', 1);
@@ -522,10 +522,10 @@ describe('message store (model test)', () => {
       let next = 1;
       for (const o of ops) {
         if (o.kind === 'add') {
-          const used = model.reduce((a, m) => a + m.n + 3, 0);
+          const used = model.reduce((a, m) => a + m.n + RECORD_HEADER, 0);
           const tag = next++ & 255;
           const added = storeAdd(s, new Uint8Array(o.n).fill(tag), 'cb' + tag);
-          assert.equal(added, model.length < RECORDS && used + o.n + 3 <= BYTES, `add(${o.n}) with ${model.length} records of ${used} bytes`);
+          assert.equal(added, model.length < RECORDS && used + o.n + RECORD_HEADER <= BYTES, `add(${o.n}) with ${model.length} records of ${used} bytes`);
           if (added) model.push({ tag, n: o.n });
         } else if (model.length) {
           const m = model.splice(o.pick % model.length, 1)[0];

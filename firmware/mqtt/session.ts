@@ -16,7 +16,7 @@ import { ackPacket, connectPacket, parsePacket, publishPacket, publishText, shor
 import type { Payload, Properties, Subscription, Will } from './packets';
 import {
   ACKED, AWAIT_ACK, AWAIT_PUBCOMP, DISCARDED, DONE, LOST, PUBCOMP_IN, PUBREC_IN, PUBREL_QUEUED, QUEUED, RELEASED, RESUMED, SENT,
-  createStore, nextRecord, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove, storeOldest,
+  RECORD_HEADER, createStore, nextRecord, recordId, recordPacket, recordQos, storeAdd, storeCount, storeFind, storeMove, storeOldest,
   type MessageStore,
 } from './store';
 import { validTopicFilter, validTopicName } from './topic';
@@ -35,7 +35,7 @@ export interface SessionOptions {
   properties?: Properties;
   /** Most QoS>0 messages in flight at once; in MQTT 5 the broker's Receive Maximum may lower it. */
   inflightMax?: number;
-  /** Bytes and records of the store that holds queued and in-flight messages (a record takes its packet plus 3 bytes). */
+  /** Bytes and records of the store that holds queued and in-flight messages (a record takes its packet plus RECORD_HEADER bytes). */
   storeBytes?: number;
   storeSlots?: number;
   /** Largest packet received, in bytes (told to an MQTT 5 broker as Maximum Packet Size). */
@@ -287,7 +287,7 @@ function publish(this: Engine, topic: string, payload: Payload, qos: number, ret
   const packet = text !== null ? io.textBytes!(text) : publishPacket(s.version, topic, payload, qos, retain, id, properties);
   if (__MQTT5__ && online && s._maxPacketOut && packet.length > s._maxPacketOut) return refuse(s, cb, PACKET_TOO_LARGE, TOO_LARGE);
   if (!storePacket(s, packet, qos, cb)) return false;
-  const fresh = store._end - packet.length - 3;
+  const fresh = store._end - packet.length - RECORD_HEADER;
   if (online && store._count[QUEUED] === 1 && !store._count[PUBREL_QUEUED] && (!qos || storeCount(store, IN_FLIGHT) < s._window)) {
     // the only one in line: sent now, without a walk over the store, as the string it was built as, or
     // from its parts, so that it may take a topic alias (the store keeps the full topic for a resend)
@@ -512,7 +512,7 @@ function resume(s: Engine, present: boolean): void {
   if (!present) s._held = [];
   if (!storeCount(store, IN_FLIGHT)) return;
   for (let at = store._first; at < store._end; at = nextRecord(store, at)) {
-    if (b[at] === AWAIT_ACK) b[at + 3] = present ? b[at + 3] | 8 : b[at + 3] & ~8; // the DUP flag, not the state
+    if (b[at] === AWAIT_ACK) b[at + RECORD_HEADER] = present ? b[at + RECORD_HEADER] | 8 : b[at + RECORD_HEADER] & ~8; // the DUP flag, not the state
     storeMove(store, at, present ? RESUMED : LOST, null);
   }
 }
@@ -533,7 +533,7 @@ function flush(s: Engine, now: number): void {
     } else if (state === QUEUED && !blocked) {
       if (qos && inflight >= s._window) {
         blocked = true;
-      } else if (__MQTT5__ && s._maxPacketOut && nextRecord(store, at) - at - 3 > s._maxPacketOut) {
+      } else if (__MQTT5__ && s._maxPacketOut && nextRecord(store, at) - at - RECORD_HEADER > s._maxPacketOut) {
         // queued before this broker's maximum was known: refused, never sent cut or silently lost
         s.stats.refused++;
         storeMove(store, at, DONE, error(PACKET_TOO_LARGE, TOO_LARGE));

@@ -1,6 +1,6 @@
 // The message store: outgoing messages that are queued (not yet sent) or in flight (sent, not yet
 // acknowledged), kept as their encoded PUBLISH packets in ONE preallocated byte area, in the order
-// they were published. A record is [state, length high, length low, packet bytes]: nothing is
+// they were published. A record is [state, length in 3 bytes, packet bytes]: nothing is
 // allocated per message but its callback's place in a sparse array. Acks come mostly in order, so
 // records leave from the front and the area fills towards its end; a record freed out of order stays
 // as a gap until the records in front of it leave, or until space runs short and the live records are
@@ -63,6 +63,13 @@ export interface MessageStore {
   readonly _maxRecords: number;
 }
 
+/**
+ * Bytes in front of each record's packet: its state, then its length in 3 bytes. Two would do on a
+ * board, but on Node the same store holds any message MQTT.js would send, up to MAX_RECORD.
+ */
+export const RECORD_HEADER = 4;
+const MAX_RECORD = 0xffffff;
+
 export function createStore(areaBytes: number, maxRecords: number): MessageStore {
   return {
     _bytes: new Uint8Array(areaBytes), _first: 0, _end: 0, _live: 0, _count: [0, 0, 0, 0, 0], _byId: [],
@@ -73,15 +80,16 @@ export function createStore(areaBytes: number, maxRecords: number): MessageStore
 /** Appends a QUEUED record holding a copy of `packet`; false when it does not fit even once the gaps are squeezed out, or when maxRecords are live. */
 export function storeAdd(s: MessageStore, packet: Uint8Array, callback: unknown): boolean {
   const n = packet.length, b = s._bytes;
-  if (s._end + n + 3 > b.length) compact(s);
-  if (s._end + n + 3 > b.length || n > 65535 || s._live >= s._maxRecords) return false;
+  if (s._end + n + RECORD_HEADER > b.length) compact(s);
+  if (s._end + n + RECORD_HEADER > b.length || n > MAX_RECORD || s._live >= s._maxRecords) return false;
   const at = s._end;
   b[at] = QUEUED;
-  b[at + 1] = n >> 8;
-  b[at + 2] = n & 255;
-  b.set(packet, at + 3);
+  b[at + 1] = n >> 16;
+  b[at + 2] = n >> 8 & 255;
+  b[at + 3] = n & 255;
+  b.set(packet, at + RECORD_HEADER);
   s._callbacks[at] = callback;
-  s._end = at + 3 + n;
+  s._end = at + RECORD_HEADER + n;
   s._live++;
   s._count[QUEUED]++;
   if (recordQos(s, at)) s._byId[recordId(s, at)] = at;
@@ -104,24 +112,25 @@ export function storeMove(s: MessageStore, at: number, event: number, error?: un
 
 /** Offset of the record after the one at `at`. */
 export function nextRecord(s: MessageStore, at: number): number {
-  return at + 3 + (s._bytes[at + 1] << 8 | s._bytes[at + 2]);
+  const b = s._bytes;
+  return at + RECORD_HEADER + (b[at + 1] << 16 | b[at + 2] << 8 | b[at + 3]);
 }
 
 /** The packet of the record at `at` (a view into the area). */
 export function recordPacket(s: MessageStore, at: number): Uint8Array {
-  return s._bytes.subarray(at + 3, nextRecord(s, at));
+  return s._bytes.subarray(at + RECORD_HEADER, nextRecord(s, at));
 }
 
 /** QoS of the record's PUBLISH, from its first byte. */
 export function recordQos(s: MessageStore, at: number): number {
-  return s._bytes[at + 3] >> 1 & 3;
+  return s._bytes[at + RECORD_HEADER] >> 1 & 3;
 }
 
 /** Packet id of the record's PUBLISH (0 for QoS 0): past the fixed header and the topic. */
 export function recordId(s: MessageStore, at: number): number {
   if (!recordQos(s, at)) return 0;
   const b = s._bytes;
-  let i = at + 4;
+  let i = at + RECORD_HEADER + 1;
   while (b[i++] & 128);
   i += 2 + (b[i] << 8 | b[i + 1]);
   return b[i] << 8 | b[i + 1];
