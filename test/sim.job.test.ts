@@ -17,7 +17,7 @@ const yaml: { load(text: string): any } = require('js-yaml');
 const MANIFEST = path.resolve(__dirname, '../deploy/sim-job.yaml');
 const DIST = path.resolve(__dirname, '../dist');
 /** Measured host cost of a TCP board (docs/benchmarks.md): RSS per board over a base process. */
-const RSS_PER_BOARD = 23.5 * 1024, RSS_BASE = 95 * 2 ** 20;
+const RSS_PER_BOARD = 12.5 * 1024, RSS_BASE = 95 * 2 ** 20; // docs/benchmarks.md, Fleet scale: 310 MiB peak for 18,000 boards
 
 const mebibytes = (q: string): number => {
   const m = /^(\d+)(Mi|Gi)$/.exec(q);
