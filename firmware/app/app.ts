@@ -114,7 +114,10 @@ export function createApp(platform: Platform): App {
       clientId: config.id, username: config.username || undefined, password: config.password || undefined,
       will: { topic: topic('status'), payload: 'offline', qos: 1, retain: true },
     });
-    c.on('connect', () => {
+    // the connect work waits for the CONNACK's receive to unwind: its chunk and packet are freed first,
+    // which lowers the board's peak at every connect (measured: ~100 JsVars on the full image)
+    const connected = (): void => {
+      if (client !== c || !c.connected) return; // the link dropped, or the app stopped, in between
       mqtt = 'connected';
       c.publish(topic('status'), 'online', { qos: 1, retain: true });
       // Home Assistant discovery: a retained config per reading, at every connect (HA may have lost its own)
@@ -129,7 +132,8 @@ export function createApp(platform: Platform): App {
       line('connected');
       // sampling starts once the broker has heard "online"; after that it runs on through any outage
       if (timers.sample === undefined) sample();
-    });
+    };
+    c.on('connect', () => arm('connected', 0, connected));
     c.on('offline', (reason) => {
       mqtt = 'offline';
       lastError = reason as string;

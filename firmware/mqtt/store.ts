@@ -88,7 +88,7 @@ export function storeAdd(s: MessageStore, packet: Uint8Array, callback: unknown)
   b[at + 2] = n >> 8 & 255;
   b[at + 3] = n & 255;
   b.set(packet, at + RECORD_HEADER);
-  s._callbacks[at] = callback;
+  if (callback) s._callbacks[at] = callback; // an element, even of undefined, costs the board JsVars
   s._end = at + RECORD_HEADER + n;
   s._live++;
   s._count[QUEUED]++;
@@ -176,7 +176,7 @@ function compact(s: MessageStore): void {
   for (let at = s._first; at < s._end;) {
     const next = nextRecord(s, at);
     if (b[at] !== FREE) {
-      callbacks[to] = s._callbacks[at];
+      if (s._callbacks[at]) callbacks[to] = s._callbacks[at];
       if (recordQos(s, at)) s._byId[recordId(s, at)] = to;
       // moving towards the front: a native copy that reads each byte before it is overwritten
       b.set(b.subarray(at, next), to);

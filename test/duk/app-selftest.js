@@ -84,6 +84,7 @@ test('configure: stores, answers with the password masked, connects', function (
 
 test('CONNACK: birth retained at QoS 1, cmd subscription, then a reading', function () {
   socket.data('\x20\x02\x00\x00');
+  advance(0); // the app's connect work runs once the CONNACK's receive has unwound
   check(last('connected').mqtt === 'connected', 'no connected line');
   var w = taken();
   // PUBLISH with QoS 1 and RETAIN (0x33), the topic, a packet id, the payload
