@@ -62,6 +62,29 @@ c.on("connect", function () {
       ]);
     });
 
+    it(`${profile}: strings past ASCII go as UTF-8 both ways, as MQTT.js sends and reads them`, async () => {
+      // Espruino 2v29's encodeURIComponent garbles chars past ASCII: a check built on it alone let "°" go out as one raw byte
+      const h = await hostClient(broker.url, 'utf8-host-' + profile, [`t/${profile}/u/#`]);
+      host = h.c;
+      const raw: Buffer[] = [];
+      h.c.on('message', (_t, payload) => raw.push(Buffer.from(payload)));
+      board = runWithLibrary(ESPRUINO_BIN, profile, `
+var c = mqtt.connect(${JSON.stringify(broker.url)}, { clientId: "utf8-${profile}" });
+c.on("message", function (topic, payload) { out("message", { topic: topic, bytes: [].slice.call(payload) }); });
+c.on("connect", function () {
+  c.subscribe("t/${profile}/in/#", { qos: 1 }, function () {
+    c.publish("t/${profile}/u/\u00b0", "21.5\u00b0C");
+    c.publish("t/${profile}/u/e", "\u20ac 5", { qos: 1 }, function (e) { out("puback", e ? e.message : "ok"); });
+  });
+});`);
+      assert.equal(await board.next('puback', 20000), 'ok');
+      await until(() => h.got.length >= 2, 'the board\'s two publishes at the host');
+      assert.deepEqual(h.got.map((m) => m.topic).sort(), [`t/${profile}/u/e`, `t/${profile}/u/°`]);
+      assert.deepEqual(raw.map((b) => b.toString('hex')).sort(), [Buffer.from('21.5°C').toString('hex'), Buffer.from('€ 5').toString('hex')].sort());
+      await h.c.publishAsync(`t/${profile}/in/é`, Buffer.from([0xc3, 0xa9]), { qos: 1 });
+      assert.deepEqual(await board.next('message', 10000), { topic: `t/${profile}/in/é`, bytes: [0xc3, 0xa9] });
+    });
+
     it(`${profile}: a broker restart in the middle of QoS 1 publishes loses none of them`, async () => {
       const N = 30;
       const topic = `t/${profile}/cut`;

@@ -69,8 +69,13 @@ describe('checkBundle', () => {
     assert.deepEqual(rules('A.prototype.f = function () {};'), []);
   });
 
-  it('fromCharCode-apply: rejects String.fromCharCode.apply', () => {
+  it('fromCharCode-apply: rejects String.fromCharCode.apply but on a chunk of at most 256', () => {
     rejects('String.fromCharCode.apply(null, a)', 'fromCharCode-apply');
+    // a chunk of at most 256 is what Espruino takes; a larger or unbounded one is not
+    assert.deepEqual(rules('for (var i = s; i < e; i += 256) t += String.fromCharCode.apply(null, b.subarray(i, Math.min(e, i + 256)));'), []);
+    rejects('t = String.fromCharCode.apply(null, b.subarray(i, Math.min(e, i + 257)));', 'fromCharCode-apply');
+    rejects('t = String.fromCharCode.apply(null, b.subarray(i, Math.min(e, j + 256)));', 'fromCharCode-apply');
+    rejects('t = String.fromCharCode.apply(null, b.subarray(i, e));', 'fromCharCode-apply');
   });
 
   // the next two were found by running the bundle on Espruino 2v29's Linux build

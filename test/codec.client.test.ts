@@ -10,7 +10,7 @@ import {
   CMD_NAMES, DISCONNECT, PINGREQ, PROPERTY_IDS, SUBSCRIBE, UNSUBSCRIBE, decodePackets, encodePacket, packetType, validTopicName,
 } from '../firmware/mqtt';
 import type { DecodeError, Packet, Properties } from '../firmware/mqtt';
-import { ackPacket, connectPacket, parsePacket, publishPacket, shortPacket, subscribePacket } from '../firmware/mqtt/client-codec';
+import { ackPacket, connectPacket, parsePacket, publishPacket, publishText, shortPacket, subscribePacket } from '../firmware/mqtt/client-codec';
 import { hex, toHex } from './codec-helpers';
 import { V311, V5, type Vector } from './codec-vectors';
 import { PROTOTYPE_KEYS, concat, normalize, packetOf, type Command, type Version } from './support/arbitraries';
@@ -346,4 +346,35 @@ describe('client decoder and general decoder agree on any broker-to-client bytes
       fc.assert(fc.property(randomBrokerPacket(), (bytes) => assertAgree(bytes, v)), { numRuns: runs(10000) });
     });
   }
+});
+
+describe('client codec: strings past ASCII on engines that get one native check wrong', () => {
+  // Measured on Espruino 2v29: encodeURIComponent garbles chars past ASCII ("b\xC3\xA9" gives "b%33%19"),
+  // while its JSON.stringify escapes them ("\u00C3\u00A9"). Node is the other way round (encodeURIComponent
+  // right, JSON.stringify leaves them). The string paths must hold on both: here Espruino's pair is put in place.
+  const real = { uri: globalThis.encodeURIComponent, json: JSON.stringify };
+  const espruinoUri = (s: string | number | boolean) => real.uri(String(s).replace(/[^\x00-\x7f]/g, '')) + String(s).replace(/[\x00-\x7f]/g, '').replace(/./g, '%33');
+  const espruinoJson = (v: unknown) => typeof v === 'string'
+    ? '"' + v.replace(/[^\x20-\x7e]|["\\]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')) + '"'
+    : real.json(v);
+  function onEspruino<T>(fn: () => T): T {
+    globalThis.encodeURIComponent = espruinoUri;
+    JSON.stringify = espruinoJson as typeof JSON.stringify;
+    try { return fn(); } finally { globalThis.encodeURIComponent = real.uri; JSON.stringify = real.json; }
+  }
+
+  it('a PUBLISH with a payload or topic past ASCII is not built as a string of its chars, which would send them as single bytes', () => {
+    for (const [topic, payload] of [['t/a', '21.5°C'], ['t/°', 'x'], ['t/e', '€ 5']]) {
+      assert.equal(onEspruino(() => publishText(4, topic, payload, 1, false, 7)), null, topic + ' ' + payload);
+      assert.equal(publishText(4, topic, payload, 1, false, 7), null, 'and on Node');
+    }
+    assert.equal(onEspruino(() => publishText(4, 't/a', '21.5', 0, false, 0)), '\x30\x09\x00\x03t/a21.5');
+  });
+
+  it('a received topic in UTF-8 is decoded, not taken as its bytes', () => {
+    const body = Uint8Array.of(0, 4, 0x74, 0x2f, 0xc3, 0xa9, 0x78); // topic "t/é", payload "x"
+    for (const decode of [() => parsePacket(3, 0, body, body.length, 4), () => onEspruino(() => parsePacket(3, 0, body, body.length, 4))]) {
+      assert.equal((decode() as { topic: string }).topic, 't/é');
+    }
+  });
 });

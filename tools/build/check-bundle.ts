@@ -75,7 +75,8 @@ export function checkBundle(code: string, name: string): string[] {
         if (obj.type === 'MemberExpression' && propName(obj) === 'prototype' && isFree(obj.object as AnyNode, NO_PROTOTYPE)) {
           report('prototype-read', `${(obj.object as Identifier).name}.prototype.${prop} reads as undefined`, node);
         }
-        if (prop === 'apply' && obj.type === 'MemberExpression' && propName(obj) === 'fromCharCode' && isFree(obj.object as AnyNode, ['String'])) {
+        if (prop === 'apply' && obj.type === 'MemberExpression' && propName(obj) === 'fromCharCode' && isFree(obj.object as AnyNode, ['String'])
+          && !(parent && parent.type === 'CallExpression' && parent.callee === node && isBoundedChunk(parent.arguments[1] as AnyNode | undefined))) {
           report('fromCharCode-apply', 'String.fromCharCode.apply throws above 256 elements', node);
         }
         break;
@@ -211,6 +212,21 @@ function passesAsSecondArgument(node: AnyNode, name: string): boolean {
 function isEspruinoMember(id: Identifier, parent: AnyNode | null): boolean {
   const members = ESPRUINO_MEMBERS[id.name];
   return !!members && !!parent && parent.type === 'MemberExpression' && parent.object === id && members.indexOf(propName(parent) || '') >= 0;
+}
+
+/**
+ * `x.subarray(i, Math.min(end, i + N))` with a literal N <= 256: an argument list that
+ * String.fromCharCode.apply takes on Espruino (it throws above 256), whatever `end` is.
+ */
+function isBoundedChunk(arg: AnyNode | undefined): boolean {
+  if (!arg || arg.type !== 'CallExpression' || arg.callee.type !== 'MemberExpression' || propName(arg.callee) !== 'subarray') return false;
+  const [from, to] = arg.arguments as AnyNode[];
+  if (!from || from.type !== 'Identifier' || !to || to.type !== 'CallExpression' || to.callee.type !== 'MemberExpression') return false;
+  const min = to.callee;
+  if (min.object.type !== 'Identifier' || min.object.name !== 'Math' || propName(min) !== 'min') return false;
+  return (to.arguments as AnyNode[]).some((a) => a.type === 'BinaryExpression' && a.operator === '+'
+    && a.left.type === 'Identifier' && a.left.name === from.name
+    && a.right.type === 'Literal' && typeof a.right.value === 'number' && a.right.value <= 256);
 }
 
 /** `a.b` and `a["b"]` give "b"; other computed members give null. */
