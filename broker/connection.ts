@@ -64,6 +64,12 @@ export class Connection {
   // The buffer is taken at the first packet and grows with the connection's traffic: a fixed 64 KB each
   // cost a 100,000-board simulated fleet 6.4 GB, for connections that get a few dozen bytes a second.
   private out: Uint8Array = EMPTY;
+  /**
+   * out[outStart, outPos) is encoded and not yet written; what lies before outStart belongs to the link.
+   * An offset, not a fresh view of the rest at each write: that view would live until the connection's
+   * next packet, long enough in a big fleet to reach the old generation, once per message and board.
+   */
+  private outStart = 0;
   private outPos = 0;
   private outSize = OUT_FIRST;
   private flushScheduled = false;
@@ -437,7 +443,7 @@ export class Connection {
     const window = Math.min(this.clientReceiveMax, this.broker.options.maxInflight);
     const now = this.clock.now();
     while (s.queue.length) {
-      if (this.link.buffered() + this.outPos > WRITE_HIGH) break; // go on at 'drain'
+      if (this.link.buffered() + this.outPos - this.outStart > WRITE_HIGH) break; // go on at 'drain'
       const d = s.queue.peek()!;
       if (d.qos > 0 && s.inflight.size >= window) break;
       s.queue.shift();
@@ -459,10 +465,8 @@ export class Connection {
     }
   }
 
-  private pub: PublishPacket = { cmd: 'publish', topic: '', payload: '' };
-
   private sendPublish(d: Delivery, dup: boolean): void {
-    const m = d.msg, p = this.pub;
+    const m = d.msg, p = OUTGOING_PUBLISH;
     p.topic = m.topic;
     p.payload = m.payload;
     p.qos = d.qos;
@@ -515,10 +519,13 @@ export class Connection {
     let n = encode(p, this.version, this.out, this.outPos);
     if (n < 0) {
       // a turn's packets outgrew the buffer (or there is none yet): write what is there, take a bigger one
-      if (this.outPos) this.outSize = Math.min(OUT_CHUNK, this.outSize * 2);
+      if (this.outPos > this.outStart) this.outSize = Math.min(OUT_CHUNK, this.outSize * 2);
       this.flush();
-      if (-n > this.out.length) this.out = Buffer.allocUnsafe(Math.max(-n, this.outSize));
-      n = encode(p, this.version, this.out, 0);
+      if (-n > this.out.length - this.outPos) {
+        this.out = Buffer.allocUnsafe(Math.max(-n, this.outSize));
+        this.outStart = this.outPos = 0;
+      }
+      n = encode(p, this.version, this.out, this.outPos);
     }
     this.outPos += n;
     if (!this.flushScheduled) {
@@ -529,15 +536,14 @@ export class Connection {
 
   flush = (): void => {
     this.flushScheduled = false;
-    if (!this.outPos) return;
-    const bytes = this.out.subarray(0, this.outPos);
-    this.broker.stats.bytesSent += this.outPos;
-    this.bytesWritten += this.outPos;
-    this.link.write(bytes);
-    // the written bytes belong to the link now; continue in a fresh buffer
-    const rest = this.out.length - this.outPos;
-    this.out = rest >= OUT_KEEP ? this.out.subarray(this.outPos) : EMPTY;
-    this.outPos = 0;
+    const n = this.outPos - this.outStart;
+    if (!n) return;
+    this.broker.stats.bytesSent += n;
+    this.bytesWritten += n;
+    this.link.write(this.out.subarray(this.outStart, this.outPos));
+    // the written bytes belong to the link now: continue after them, or in a fresh buffer when too little is left
+    if (this.out.length - this.outPos >= OUT_KEEP) this.outStart = this.outPos;
+    else { this.out = EMPTY; this.outStart = this.outPos = 0; }
   };
 
   /** Encodes and writes at once (for the last packet before closing). */
@@ -664,7 +670,13 @@ export class Connection {
 
   get why(): string { return this.closeReason; }
   /** For tests and $SYS. */
-  get unsent(): number { return this.outPos + this.link.buffered(); }
+  get unsent(): number { return this.outPos - this.outStart + this.link.buffered(); }
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * The PUBLISH being encoded, shared by every connection (encoding reads it at once and keeps nothing).
+ * One per connection held each subscriber's last topic and payload until its next message: in a big
+ * simulated fleet those outlived the young generation, and every message became old-generation garbage.
+ */
+const OUTGOING_PUBLISH: PublishPacket = { cmd: 'publish', topic: '', payload: '' };

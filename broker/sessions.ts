@@ -20,22 +20,29 @@ export interface Delivery {
   seq: number;
 }
 
-/** A FIFO with O(1) shift: an array and a head index, compacted now and then. */
+/**
+ * A FIFO with O(1) shift: an array with a head and a tail index. Once it is empty (for an online
+ * subscriber, after almost every message) both go back to 0 and the array is reused: appending for
+ * ever would grow it by a slot per message and copy it now and then, old-generation garbage in a fleet
+ * of 100,000 sessions. A long backlog that leaves most of the array behind the head is compacted.
+ */
 export class Queue<T> {
-  private items: T[] = [];
+  private items: (T | undefined)[] = [];
   private head = 0;
-  get length(): number { return this.items.length - this.head; }
-  push(x: T): void { this.items.push(x); }
+  private tail = 0;
+  get length(): number { return this.tail - this.head; }
+  push(x: T): void { this.items[this.tail++] = x; }
   peek(): T | undefined { return this.items[this.head]; }
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
+    if (this.head === this.tail) return undefined;
     const x = this.items[this.head];
-    (this.items as any)[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) { this.items = this.items.slice(this.head); this.head = 0; }
+    this.items[this.head++] = undefined;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    else if (this.head > 1024 && this.head * 2 > this.tail) { this.items = this.items.slice(this.head, this.tail); this.tail -= this.head; this.head = 0; }
     return x;
   }
-  toArray(): T[] { return this.items.slice(this.head); }
-  clear(): void { this.items = []; this.head = 0; }
+  toArray(): T[] { return this.items.slice(this.head, this.tail) as T[]; }
+  clear(): void { this.items = []; this.head = this.tail = 0; }
 }
 
 /** What a session needs from the connection that currently carries it. */

@@ -16,10 +16,43 @@ export interface SubEntry<S> {
   group?: string;
 }
 
+/**
+ * One topic level. The wildcard children are fields, read on every level of every match, and the map
+ * of the others is made with the first one: a fleet's 100,000 leaves (`fleet/in/<id>`) have none.
+ */
 class Node<S> {
-  children = new Map<string, Node<S>>();
+  children: Map<string, Node<S>> | null = null;
+  plus: Node<S> | null = null;
+  hash: Node<S> | null = null;
   subs: Map<S, SubEntry<S>> | null = null;
   shared: Map<string, SharedGroup<S>> | null = null;
+
+  child(level: string): Node<S> | undefined {
+    if (level === '+') return this.plus || undefined;
+    if (level === '#') return this.hash || undefined;
+    return this.children ? this.children.get(level) : undefined;
+  }
+
+  /** The child for `level`, made if there is none. */
+  grow(level: string): Node<S> {
+    const known = this.child(level);
+    if (known) return known;
+    const child = new Node<S>();
+    if (level === '+') this.plus = child;
+    else if (level === '#') this.hash = child;
+    else (this.children || (this.children = new Map())).set(level, child);
+    return child;
+  }
+
+  drop(level: string): void {
+    if (level === '+') this.plus = null;
+    else if (level === '#') this.hash = null;
+    else if (this.children) this.children.delete(level);
+  }
+
+  get empty(): boolean {
+    return !(this.children && this.children.size) && !this.plus && !this.hash && !(this.subs && this.subs.size) && !(this.shared && this.shared.size);
+  }
 }
 
 /** A shared subscription: members take turns, round-robin. */
@@ -41,11 +74,7 @@ export class TopicTree<S> {
 
   add(levelsFilter: string, e: SubEntry<S>): void {
     let node = this.root;
-    for (const level of levelsFilter.split('/')) {
-      let child = node.children.get(level);
-      if (!child) node.children.set(level, (child = new Node<S>()));
-      node = child;
-    }
+    for (const level of levelsFilter.split('/')) node = node.grow(level);
     if (e.group === undefined) {
       if (!node.subs) node.subs = new Map();
       if (!node.subs.has(e.session)) this.size++;
@@ -64,7 +93,7 @@ export class TopicTree<S> {
     const path: Node<S>[] = [this.root];
     const levels = levelsFilter.split('/');
     for (const level of levels) {
-      const child = path[path.length - 1].children.get(level);
+      const child = path[path.length - 1].child(level);
       if (!child) return false;
       path.push(child);
     }
@@ -82,36 +111,34 @@ export class TopicTree<S> {
     }
     if (removed) this.size--;
     // prune empty nodes bottom-up so the tree does not keep the shape of old subscriptions
-    for (let i = levels.length; i > 0; i--) {
-      const n = path[i];
-      if (n.children.size || (n.subs && n.subs.size) || (n.shared && n.shared.size)) break;
-      path[i - 1].children.delete(levels[i - 1]);
-    }
+    for (let i = levels.length; i > 0 && path[i].empty; i--) path[i - 1].drop(levels[i - 1]);
     return removed;
   }
 
   /**
-   * Visits every subscription matching `topic` ([MQTT-4.7.2-1]: wildcards first never match `$` topics).
-   * A loop over an explicit stack, not recursion: a topic's depth is the client's choice.
+   * Visits every subscription matching `topic` ([MQTT-4.7.2-1]: wildcards first never match `$` topics),
+   * depth first, a `+` branch before the exact one. A loop, not recursion (a topic's depth is the
+   * client's choice): it follows one branch and stacks the exact one where a `+` branch also matches.
    */
   match(topic: string, visit: MatchVisitor<S>): void {
-    const levels = topic.split('/');
-    const dollar = topic.charCodeAt(0) === 36;
-    const nodes: Node<S>[] = [this.root], depths: number[] = [0];
-    while (nodes.length) {
-      const node = nodes.pop()!, i = depths.pop()!;
-      const wild = !(dollar && i === 0);
-      if (wild) {
-        const hash = node.children.get('#');
-        if (hash) this.report(hash, visit); // `a/#` matches `a` too [MQTT-4.7.1-2]
+    const levels = topic.split('/'), n = levels.length;
+    let node: Node<S> | undefined = this.root, i = 0, wild = topic.charCodeAt(0) !== 36;
+    let later: (Node<S> | number)[] | null = null; // exact branches still to walk, and their depths
+    for (;;) {
+      if (wild && node.hash) this.report(node.hash, visit); // `a/#` matches `a` too [MQTT-4.7.1-2]
+      let next: Node<S> | undefined;
+      if (i === n) this.report(node, visit);
+      else {
+        next = node.children ? node.children.get(levels[i]) : undefined;
+        if (wild && node.plus) {
+          if (next) (later || (later = [])).push(next, i + 1);
+          next = node.plus;
+        }
       }
-      if (i === levels.length) { this.report(node, visit); continue; }
-      const exact = node.children.get(levels[i]);
-      if (exact) { nodes.push(exact); depths.push(i + 1); }
-      if (wild) {
-        const plus = node.children.get('+');
-        if (plus) { nodes.push(plus); depths.push(i + 1); }
-      }
+      if (next) { node = next; i++; }
+      else if (later && later.length) { i = later.pop() as number; node = later.pop() as Node<S>; }
+      else return;
+      wild = true;
     }
   }
 

@@ -247,8 +247,11 @@ export class Fleet {
     return this.o.qos === 'mixed' ? ((id % 3) as 0 | 1 | 2) : this.o.qos;
   }
 
-  /** Runs the whole fleet: broker, checker, boards, the duration, the drain. `tick` runs about every `tickMs` of wall time. */
-  async run(tick: (s: Snapshot) => void = () => {}, tickMs = 1000): Promise<void> {
+  /**
+   * Runs the whole fleet: broker, checker, boards, the duration, the drain. `tick` (when given: a
+   * snapshot walks every board) runs about every `tickMs` of wall time.
+   */
+  async run(tick: ((s: Snapshot) => void) | null = null, tickMs = 1000): Promise<void> {
     try {
       await this.runAll(tick, tickMs);
     } catch (e) {
@@ -258,7 +261,7 @@ export class Fleet {
     }
   }
 
-  private async runAll(tick: (s: Snapshot) => void, tickMs: number): Promise<void> {
+  private async runAll(tick: ((s: Snapshot) => void) | null, tickMs: number): Promise<void> {
     const o = this.o, wallStart = performance.now();
     await this.startBroker();
     this.started = this.now();
@@ -276,7 +279,7 @@ export class Fleet {
     const end = this.started + o.duration;
     let nextTick = performance.now() + tickMs;
     const doTick = () => {
-      if (performance.now() >= nextTick) { nextTick = performance.now() + tickMs; tick(this.snapshot()); }
+      if (tick && performance.now() >= nextTick) { nextTick = performance.now() + tickMs; tick(this.snapshot()); }
     };
     await this.until(() => this.now() >= end, Infinity, 'the end of the run', doTick);
     this.draining = true;
@@ -293,7 +296,7 @@ export class Fleet {
       if (received() !== lastReceived) { lastReceived = received(); quietSince = this.now(); }
       return this.now() - quietSince >= 2000 || this.now() >= drainEnd;
     }, Infinity, 'the last deliveries', doTick);
-    tick(this.snapshot());
+    if (tick) tick(this.snapshot());
     this.wallMs = performance.now() - wallStart;
     await this.shutdown();
   }

@@ -10,11 +10,15 @@ import type { Clock } from '../../broker/clock';
 /** Date.now() of virtual time 0: a fixed instant, so a run's time stamps do not depend on the day. */
 export const VIRTUAL_EPOCH = Date.UTC(2025, 0, 1);
 
-export interface VirtualTimer {
-  at: number;
-  seq: number;
-  fn: (() => void) | null;
-  index: number;
+/**
+ * A class, not an object literal: V8 may tenure a literal's allocation site (allocate it straight in the
+ * old generation) once most of its objects survive, as the timers of a fleet's start do; every later
+ * short-lived timer would then be old-generation garbage.
+ */
+export class VirtualTimer {
+  /** Its slot in the heap, -1 when not waiting. */
+  index = -1;
+  constructor(readonly at: number, readonly seq: number, public fn: (() => void) | null) {}
 }
 
 export class VirtualClock {
@@ -47,7 +51,7 @@ export class VirtualClock {
   setTimeout(fn: () => void, ms: number): VirtualTimer {
     // like Node: a negative, NaN or missing delay means "as soon as possible", never in the past
     const delay = ms > 0 ? ms : 0;
-    const t: VirtualTimer = { at: this.time + delay, seq: this.seq++, fn, index: -1 };
+    const t = new VirtualTimer(this.time + delay, this.seq++, fn);
     this.push(t);
     return t;
   }

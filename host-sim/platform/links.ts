@@ -30,8 +30,13 @@ export interface AbortableSocket extends PlatformSocket {
 /** Sees bytes about to be delivered; a test may cut the link right there, and then they are not. */
 export type Tap = (direction: 'up' | 'down', bytes: Uint8Array) => void;
 
+/** Bytes on their way and when they arrive (a class, not a literal: see VirtualTimer). */
+class Segment {
+  constructor(readonly bytes: Uint8Array, readonly at: number) {}
+}
+
 class Pipe {
-  private segments: { bytes: Uint8Array; at: number }[] = [];
+  private segments: Segment[] = [];
   private timer: VirtualTimer | null = null;
   private lastAt = 0;
   private busyUntil = 0;
@@ -62,7 +67,7 @@ class Pipe {
     }
     at = Math.max(at, this.lastAt); // jitter never reorders a byte stream
     this.lastAt = at;
-    this.segments.push({ bytes, at });
+    this.segments.push(new Segment(bytes, at));
     this.pendingBytes += bytes.length;
     this.schedule();
   }
@@ -140,7 +145,7 @@ class BrokerEnd implements Link {
   listen(events: LinkEvents): void { this.link.listen(events); }
 }
 
-function concat(segs: { bytes: Uint8Array }[], n: number, total: number): Uint8Array {
+function concat(segs: Segment[], n: number, total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
   for (let i = 0; i < n; i++) { out.set(segs[i].bytes, at); at += segs[i].bytes.length; }
