@@ -1,11 +1,14 @@
 // Flow suite (issue 13): what one misbehaving client costs the others, Sparrow beside mosquitto in the
 // same run. Three measurements, each in a fresh load process against fresh broker processes:
-// - stuck subscriber: a healthy QoS 1 subscriber's rate alone, and beside a subscriber that stopped reading;
+// - stuck subscriber: a healthy QoS 1 subscriber's rate alone, and beside a subscriber that stopped reading,
+//   over the whole window and from PROBATION_MS on (after Sparrow has cut the stuck one);
 // - offline queues at their bounds: broker RSS after 3,000 × 256 KB to one offline session, and after
 //   1,000 × 256 KB to eight, with the same per-session and broker-wide byte bounds on both brokers;
 // - kill -9: QoS 1 messages acknowledged to a publisher, then the broker killed, then what a persistent
 //   subscriber gets from the restarted broker.
 // Sparrow runs as the built `sparrow broker` command; mosquitto is Debian's binary with a generated config.
+// SPARROW_BENCH_FLOW_PARTS=stuck (or offline, kill9; comma-separated) runs only those parts, for a look:
+// a --write of such a run replaces the whole section with them alone.
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -27,13 +30,20 @@ const SESSION_BYTES = 64 * MIB, TOTAL_BYTES = 256 * MIB;
 const BIG = 256 * 1024;
 /** QoS 1 publishes a closed-loop publisher keeps unacknowledged. */
 const WINDOW = 1000;
+/** The stuck-subscriber rate is also reported from this time on: Sparrow's probation (stall-timeout 1 s) is over by then. */
+const PROBATION_MS = 2000;
+const PARTS = ['stuck', 'offline', 'kill9'];
 
 type Spec =
   | { kind: 'stuck'; impl: Impl; stuck: boolean; ms: number }
   | { kind: 'offline'; impl: Impl; sessions: number; messages: number }
   | { kind: 'kill9'; impl: Impl; runs: number };
 
-interface StuckResult { rate: number }
+interface StuckResult {
+  rate: number;
+  /** The rate from PROBATION_MS to the end of the window. */
+  rateAfter: number;
+}
 interface OfflineResult { rssGrowth: number; peakGrowth: number; held: number; acked: number; publisherCut: boolean }
 interface Kill9Result { acked: number; recovered: number; sessionsBack: number; runs: number }
 
@@ -165,11 +175,12 @@ async function measureStuck(spec: Extract<Spec, { kind: 'stuck' }>): Promise<Stu
     const pub = publisher(pubPeer, 'flow/x', 64, Number.MAX_SAFE_INTEGER, WINDOW, () => healthy.got.length);
     onDelivered = pub.pump;
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, spec.ms));
-    const received = healthy.got.length;
-    const elapsed = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, PROBATION_MS));
+    const atProbationEnd = healthy.got.length, t1 = performance.now();
+    await new Promise((r) => setTimeout(r, t0 + spec.ms - performance.now()));
+    const received = healthy.got.length, t2 = performance.now();
     pub.stop();
-    return { rate: received / (elapsed / 1000) };
+    return { rate: received / ((t2 - t0) / 1000), rateAfter: (received - atProbationEnd) / ((t2 - t1) / 1000) };
   } finally {
     for (const p of peers) p.socket.destroy();
     await broker.stop();
@@ -245,40 +256,62 @@ const pct = (v: number) => (v * 100).toFixed(1) + ' %';
 const rateK = (v: number) => (v / 1000).toFixed(1) + ' k/s';
 const mib = (v: number) => (v / MIB).toFixed(0) + ' MiB';
 
+/** What each part's table needs besides the run options. */
+interface PartContext { options: RunOptions; impls: Impl[]; mosquitto: string }
+
 async function run(options: RunOptions): Promise<string> {
   const mosquitto = mosquittoVersion();
   if (!mosquitto) throw new Error('the flow suite compares with mosquitto: apt-get install mosquitto');
-  const impls: Impl[] = ['sparrow', 'mosquitto'];
-  const runs = options.runs, ms = options.quick ? 5000 : 20000;
+  const only = process.env.SPARROW_BENCH_FLOW_PARTS ? process.env.SPARROW_BENCH_FLOW_PARTS.split(',') : PARTS;
+  const unknown = only.filter((p) => !PARTS.includes(p));
+  if (unknown.length) throw new Error(`SPARROW_BENCH_FLOW_PARTS: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})`);
+  const ctx: PartContext = { options, impls: ['sparrow', 'mosquitto'], mosquitto };
   const sections: string[] = [];
+  if (only.includes('stuck')) sections.push(await stuckPart(ctx));
+  if (only.includes('offline')) sections.push(await offlinePart(ctx));
+  if (only.includes('kill9')) sections.push(await kill9Part(ctx));
+  return sections.join('\n\n');
+}
 
-  // stuck subscriber
-  const rates: { [k: string]: number[] } = {};
+async function stuckPart({ options, impls, mosquitto }: PartContext): Promise<string> {
+  const runs = options.runs, ms = options.quick ? 5000 : 20000;
+  const results: { [k: string]: StuckResult[] } = {};
+  const loads: number[] = [];
+  // alone and beside a stuck one alternate, so that both see the same machine load
   for (let r = 0; r < runs; r++) {
     for (const impl of impls) {
       for (const stuck of [false, true]) {
+        loads.push(os.loadavg()[0]);
         const res = await inChild<StuckResult>('flow', { kind: 'stuck', impl, stuck, ms } as Spec);
-        (rates[impl + stuck] = rates[impl + stuck] || []).push(res.rate);
-        options.log(`stuck ${impl}${stuck ? ' beside a stuck subscriber' : ' alone'}: ${rateK(res.rate)}`);
+        (results[impl + stuck] = results[impl + stuck] || []).push(res);
+        options.log(`stuck ${impl}${stuck ? ' beside a stuck subscriber' : ' alone'}: ${rateK(res.rate)}, from ${PROBATION_MS / 1000} s on ${rateK(res.rateAfter)}`);
       }
     }
   }
-  const rows = impls.map((impl) => {
-    const alone = summarize(rates[impl + false]), beside = summarize(rates[impl + true]);
-    return [impl === 'sparrow' ? 'Sparrow' : 'mosquitto ' + mosquitto, formatSummary(alone, rateK), formatSummary(beside, rateK), pct(beside.median / alone.median)];
-  });
-  sections.push(`### A stuck subscriber beside a healthy one\n\nOne publisher, closed loop (at most ${WINDOW} QoS 1 publishes not yet delivered to the healthy subscriber), 64-byte payloads; a healthy QoS 1 subscriber that acknowledges at once, `
+  const rows: string[][] = [];
+  for (const impl of impls) {
+    for (const [window, rateOf] of [[`0–${ms / 1000} s`, (x: StuckResult) => x.rate], [`${PROBATION_MS / 1000}–${ms / 1000} s`, (x: StuckResult) => x.rateAfter]] as const) {
+      const alone = summarize(results[impl + false].map(rateOf)), beside = summarize(results[impl + true].map(rateOf));
+      rows.push([impl === 'sparrow' ? 'Sparrow' : 'mosquitto ' + mosquitto, window, formatSummary(alone, rateK), formatSummary(beside, rateK), pct(beside.median / alone.median)]);
+    }
+  }
+  const load = summarize(loads);
+  return `### A stuck subscriber beside a healthy one\n\nOne publisher, closed loop (at most ${WINDOW} QoS 1 publishes not yet delivered to the healthy subscriber), 64-byte payloads; a healthy QoS 1 subscriber that acknowledges at once, `
     + `alone, or beside a QoS 1 subscriber on the same topics that stopped reading before the publisher started. The healthy subscriber's messages per second over ${ms / 1000} s from the first publish, `
-    + `median (min–max) of ${runs} runs, each on a fresh broker with its defaults. Sparrow keeps the stuck subscriber on probation (its publishers go on) and disconnects it after \`--stall-timeout\` (1 s) without progress; `
-    + 'mosquitto keeps it connected and drops what it cannot queue (max_queued_messages 1000).\n\n'
-    + markdownTable(['broker', 'healthy alone', 'beside a stuck one', 'ratio (target ≥ 90 %)'], rows, ['left', 'right', 'right', 'right']));
+    + `and over the same window from ${PROBATION_MS / 1000} s on; median (min–max) of ${runs} runs, each on a fresh broker with its defaults, alone and beside alternating. `
+    + `Sparrow keeps the stuck subscriber on probation (its publishers go on) and disconnects it after \`--stall-timeout\` (1 s) without progress, or sooner at \`--max-queued-messages\`; `
+    + 'mosquitto keeps it connected and drops what it cannot queue (max_queued_messages 1000). '
+    + `The machine's 1-minute load average at the start of each run: ${formatSummary(load, (v) => v.toFixed(1))} (2 cores, shared with other work).\n\n`
+    + markdownTable(['broker', 'window', 'healthy alone', 'beside a stuck one', 'ratio (target ≥ 90 %)'], rows, ['left', 'left', 'right', 'right', 'right']);
+}
 
-  // offline queues
+async function offlinePart({ options, impls }: PartContext): Promise<string> {
+  const runs = Math.min(options.runs, 3);
   const offRows: string[][] = [];
   for (const [sessions, messages] of [[1, 3000], [8, 1000]]) {
     for (const impl of impls) {
       const res: OfflineResult[] = [];
-      for (let r = 0; r < Math.min(runs, 3); r++) res.push(await inChild<OfflineResult>('flow', { kind: 'offline', impl, sessions, messages } as Spec));
+      for (let r = 0; r < runs; r++) res.push(await inChild<OfflineResult>('flow', { kind: 'offline', impl, sessions, messages } as Spec));
       const m = summarize(res.map((x) => x.rssGrowth)), peak = summarize(res.map((x) => x.peakGrowth)), held = summarize(res.map((x) => x.held));
       options.log(`offline ${impl} ${sessions}×${messages}: RSS +${mib(m.median)}, held ${held.median}`);
       offRows.push([impl === 'sparrow' ? 'Sparrow' : 'mosquitto', `${messages.toLocaleString('en-US')} × 256 KB to ${sessions} offline session${sessions > 1 ? 's' : ''}`,
@@ -286,12 +319,13 @@ async function run(options: RunOptions): Promise<string> {
         res.every((x) => x.acked === messages) ? 'all' : res.map((x) => x.acked).join(', ') + (res.some((x) => x.publisherCut) ? ' (publisher disconnected)' : '')]);
     }
   }
-  sections.push(`### Offline queues at their bounds\n\nBoth brokers bounded the same way: ${mib(SESSION_BYTES)} per session (Sparrow \`--max-queued-bytes\`, mosquitto \`max_queued_bytes\`), `
+  return `### Offline queues at their bounds\n\nBoth brokers bounded the same way: ${mib(SESSION_BYTES)} per session (Sparrow \`--max-queued-bytes\`, mosquitto \`max_queued_bytes\`), `
     + `${mib(TOTAL_BYTES)} in all (Sparrow \`--memory-limit\`, bytes of queued messages, counted per session; mosquitto \`memory_limit\`, its whole heap). `
-    + `RSS growth of the broker process from before the first publish to the last PUBACK, the peak (VmHWM) over the same start, and the messages each broker delivered when the sessions came back. Median of ${Math.min(runs, 3)} runs.\n\n`
-    + markdownTable(['broker', 'load', 'RSS growth', 'peak growth', 'messages kept', 'publishes acknowledged'], offRows, ['left', 'left', 'right', 'right', 'right', 'left']));
+    + `RSS growth of the broker process from before the first publish to the last PUBACK, the peak (VmHWM) over the same start, and the messages each broker delivered when the sessions came back. Median of ${runs} runs.\n\n`
+    + markdownTable(['broker', 'load', 'RSS growth', 'peak growth', 'messages kept', 'publishes acknowledged'], offRows, ['left', 'left', 'right', 'right', 'right', 'left']);
+}
 
-  // kill -9
+async function kill9Part({ options, impls }: PartContext): Promise<string> {
   const killRuns = options.quick ? 4 : 12;
   const killRows: string[][] = [];
   for (const impl of impls) {
@@ -300,11 +334,10 @@ async function run(options: RunOptions): Promise<string> {
     killRows.push([impl === 'sparrow' ? 'Sparrow `--data-dir`' : 'mosquitto `persistence true`', String(res.runs), `${res.sessionsBack} of ${res.runs}`,
       res.acked.toLocaleString('en-US'), res.recovered.toLocaleString('en-US'), (res.acked - res.recovered).toLocaleString('en-US')]);
   }
-  sections.push(`### kill -9\n\nA persistent QoS 1 subscriber goes offline; a publisher sends QoS 1 messages (closed loop, 100 unacknowledged) and the broker is killed with SIGKILL 0.3–0.6 s in; `
+  return `### kill -9\n\nA persistent QoS 1 subscriber goes offline; a publisher sends QoS 1 messages (closed loop, 100 unacknowledged) and the broker is killed with SIGKILL 0.3–0.6 s in; `
     + 'a new broker on the same data starts and the subscriber comes back. Acknowledged messages counted over all runs; "lost" were acknowledged to the publisher and never delivered. '
     + 'mosquitto writes its persistence file at `autosave_interval` (default 1800 s) and at a clean shutdown, so a kill before that loses the session.\n\n'
-    + markdownTable(['broker', 'runs', 'session back', 'acknowledged', 'delivered after restart', 'lost'], killRows, ['left', 'right', 'right', 'right', 'right', 'right']));
-  return sections.join('\n\n');
+    + markdownTable(['broker', 'runs', 'session back', 'acknowledged', 'delivered after restart', 'lost'], killRows, ['left', 'right', 'right', 'right', 'right', 'right']);
 }
 
 async function child(spec: Spec): Promise<unknown> {
