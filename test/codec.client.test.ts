@@ -353,7 +353,7 @@ describe('client codec: strings past ASCII on engines that get one native check 
   // while its JSON.stringify escapes them ("\u00C3\u00A9"). Node is the other way round (encodeURIComponent
   // right, JSON.stringify leaves them). The string paths must hold on both: here Espruino's pair is put in place.
   const real = { uri: globalThis.encodeURIComponent, json: JSON.stringify };
-  const espruinoUri = (s: string | number | boolean) => real.uri(String(s).replace(/[^\x00-\x7f]/g, '')) + String(s).replace(/[\x00-\x7f]/g, '').replace(/./g, '%33');
+  const espruinoUri = (s: string | number | boolean) => String(s).split('').map((c) => (c.charCodeAt(0) > 127 ? '%33' : real.uri(c))).join('');
   const espruinoJson = (v: unknown) => typeof v === 'string'
     ? '"' + v.replace(/[^\x20-\x7e]|["\\]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')) + '"'
     : real.json(v);

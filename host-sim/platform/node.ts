@@ -56,8 +56,9 @@ export interface TcpOptions {
   /** Sees every socket error before the board does (a fleet stops on an OS limit). */
   onSocketError?: (e: Error) => void;
   /**
-   * Hands the socket's data on as Node reads it (Buffers of any size), not as a board's strings of at
-   * most 536 chars: for Node programs (the package's client), whose messages are views of those Buffers.
+   * Hands the socket's data on as Node reads it (Buffers of any size), not in a board's pieces of at
+   * most 536 bytes: for Node programs (the package's client), whose messages are then views of those
+   * Buffers up to a whole read, where a piece would leave a packet across two of them to be copied.
    */
   nodeChunks?: boolean;
 }
