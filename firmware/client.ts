@@ -5,7 +5,8 @@
 // One object per client, its methods shared on the prototype: per client, the only functions made
 // are the handlers of its socket and its one timer (each closure costs the board JsVars per client).
 import type { Payload, Properties, QoS, Subscription } from './mqtt/packets';
-import { Callback, createSession, invalidRequest, Session, SessionError, SessionOptions, ONLINE } from './mqtt/session';
+import { UNSPECIFIED_ERROR } from './mqtt/constants';
+import { Callback, createSession, error, invalidRequest, Session, SessionOptions, ONLINE } from './mqtt/session';
 import type { Platform, PlatformSocket, SocketHandlers } from './platform';
 import { BrokerUrl, parseBrokerUrl } from './url';
 
@@ -156,18 +157,15 @@ function off(this: Client, event: string, listener: Listener): MqttClient {
   return this;
 }
 
-function removeListener(this: Client, event: string, listener: Listener): MqttClient {
-  return this.off(event, listener);
-}
-
 function publish(this: Client, topic: string, payload: Payload, o?: PublishOptions | Callback, cb?: Callback): MqttClient {
   if (typeof o === 'function') { cb = o; o = undefined; }
   o = o || {};
   if (this._ending || this._ended) {
-    if (cb) cb(error('client is ending'));
+    if (cb) cb(error(UNSPECIFIED_ERROR, 'client is ending'));
   } else {
+    // no arm(): a publish never brings the session's deadline nearer (keepalive counts from the older of
+    // the last write and read), and the timer already armed stays right
     this.session.publish(topic, payload, o.qos || 0, !!o.retain, o.properties, cb, this._platform.now());
-    arm(this);
   }
   return this;
 }
@@ -231,10 +229,6 @@ function reconnect(this: Client): MqttClient {
   return c;
 }
 
-function error(message: string): SessionError {
-  return { reasonCode: 0x80, message: message };
-}
-
 function emit(c: Client, event: string, a?: unknown, b?: unknown, d?: unknown): void {
   const list = c._listeners[event];
   if (list) for (let i = 0; i < list.length; i++) list[i](a, b, d);
@@ -278,8 +272,8 @@ function request(c: Client, unsubscribe: boolean, list: Array<Subscription | str
   const invalid = invalidRequest(list, unsubscribe);
   if (invalid) {
     // as the session refuses: the callback is told, or else the 'error' event
-    if (cb) cb(error(invalid));
-    else emit(c, 'error', error(invalid));
+    if (cb) cb(error(UNSPECIFIED_ERROR, invalid));
+    else emit(c, 'error', error(UNSPECIFIED_ERROR, invalid));
     return false;
   }
   if (c.session.state !== ONLINE) { c._waiting.push([unsubscribe, list, properties, cb]); return true; }
@@ -409,5 +403,5 @@ function clearTimer(c: Client): void {
 
 // Espruino does not hoist function declarations: the prototype comes after every function it names
 (Client as unknown as { prototype: object }).prototype = {
-  on: on, once: once, off: off, removeListener: removeListener, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe, end: end, reconnect: reconnect,
+  on: on, once: once, off: off, removeListener: off, publish: publish, subscribe: subscribe, unsubscribe: unsubscribe, end: end, reconnect: reconnect,
 };

@@ -264,6 +264,18 @@ for (const v of [4, 5]) {
       assert.equal(r.wild.reasonCode, 0x90);
     });
 
+    it('the last valid topic is remembered, never a topic that was refused nor anything that is not a string', () => {
+      const p = peer(); p.connect(); const r: Results = {};
+      assert.ok(p.publish(r, 'ok1', 0, 't/a'));
+      for (const topic of ['t/+', 't/#', '', 't/\0', 't/#']) assert.equal(p.publish(r, 'bad', 0, topic), false, JSON.stringify(topic));
+      assert.ok(p.publish(r, 'ok2', 0, 't/a'));
+      for (const topic of [undefined, null, 7, ['t/a'], { toString: () => 't/a' }]) {
+        assert.equal(p.session.publish(topic as unknown as string, 'x', 0, false, undefined, undefined, 0), false, String(topic));
+      }
+      assert.deepEqual(p.take().map(brief), ['publish q0 t/a', 'publish q0 t/a']);
+      assert.equal(p.session.stats.refused, 10);
+    });
+
     it('while online, QoS 0 goes straight out even when QoS 1 messages fill the store', () => {
       const p = peer({ storeSlots: 2 }); p.connect(); const r: Results = {};
       p.publish(r, 'a', 1); p.publish(r, 'b', 1);

@@ -52,19 +52,23 @@ function varintText(v: number): string {
 
 /**
  * Whether `s` is printable ASCII (no control char, `"` or `\`), so that its UTF-8 is its chars, found
- * natively by two checks, each right on one engine (no regular expressions on the board):
- * - Espruino's JSON.stringify escapes every char past ASCII (and the others above), so the text grows;
- *   its encodeURIComponent garbles those chars (2v29: "\xC3\xA9" gives "%33%19"), so it cannot tell.
- * - Node's JSON.stringify leaves such chars as they are; its encodeURIComponent writes them as the %XX
- *   of their UTF-8, whose lead byte is C0-F7 (a lone surrogate throws: not ASCII either).
+ * natively (no regular expressions on the board). JSON.stringify escapes those, and so makes the text
+ * longer; Espruino's also escapes every char past ASCII, so on the board that one check is the answer.
+ * Node's leaves such chars as they are: there, encodeURIComponent writes them as the %XX of their UTF-8,
+ * whose lead byte is C0-F7 (a lone surrogate throws: not ASCII either). It is no use on the board:
+ * Espruino 2v29's garbles those chars ("\xC3\xA9" gives "%33%19"), and costs 23 µs a call there.
  * A string that fails goes through the UTF-8 code instead, which is right for anything, only slower.
  */
 function ascii(s: string): boolean {
   if (JSON.stringify(s).length !== s.length + 2) return false;
+  if (JSON_ESCAPES_PAST_ASCII) return true;
   let e: string;
   try { e = encodeURIComponent(s); } catch (x) { return false; }
   return e.indexOf('%C') < 0 && e.indexOf('%D') < 0 && e.indexOf('%E') < 0 && e.indexOf('%F') < 0;
 }
+
+/** This engine's JSON.stringify escapes chars past ASCII (Espruino's does, V8's does not). */
+const JSON_ESCAPES_PAST_ASCII = JSON.stringify('\x80').length > 3;
 
 /** Two bytes, big-endian, as chars. */
 function u16Text(v: number): string {

@@ -127,7 +127,8 @@ export interface Session {
 /** Messages said more than once: a constant each, since the minifier does not merge equal strings. */
 const MALFORMED = 'malformed packet', DROPPED = 'dropped: store full', TOO_LARGE = 'packet over the broker maximum';
 
-function error(reasonCode: number, message: string): SessionError {
+/** An error for a callback or the 'error' event (the client's too). */
+export function error(reasonCode: number, message: string): SessionError {
   return { reasonCode: reasonCode, message: message };
 }
 
@@ -177,6 +178,8 @@ interface Engine extends Session {
   _aliasMaxOut: number;
   _aliasesIn: string[];
   _maxPacketOut: number;
+  /** The topic name of the last publish, found valid (unset before one). */
+  _validTopic?: string;
 }
 
 function Engine(this: Engine, options: SessionOptions, io: SessionIO) {
@@ -241,10 +244,17 @@ function stop(this: Engine): void {
  * moves by native copies, never a JS loop per byte; only the fixed header is read byte by byte.
  */
 function data(this: Engine, chunk: Uint8Array | string, now: number): void {
-  const s = this, bytes = typeof chunk === 'string' ? stringBytes(chunk) : chunk, n = bytes.length;
+  const s = this, bytes = typeof chunk === 'string' ? (s._io.textBytes || stringBytes)(chunk) : chunk, n = bytes.length;
   s._lastRead = now;
   for (let i = 0; i < n && s.state !== OFFLINE;) {
-    if (s._first && !s._multiplier) {
+    const short = s._first ? 128 : bytes[i + 1];
+    if (short < 128 && i + 2 + short <= n && bytes[i] >= 16 && short + 2 <= s._maxPacketIn) {
+      // a whole packet of under 128 bytes (an ack, a reading) at a packet's start: taken in one step
+      s._first = bytes[i];
+      s._length = short;
+      i += 2 + short;
+      receive(s, bytes.subarray(i - short, i), now);
+    } else if (s._first && !s._multiplier) {
       // the body: a view of the chunk when all of it is here and nothing was collected before
       const k = Math.min(n - i, s._length - s._got);
       if (!s._got && k === s._length) {
@@ -255,44 +265,48 @@ function data(this: Engine, chunk: Uint8Array | string, now: number): void {
         if (s._got === s._length) receive(s, s._body, now);
       }
       i += k;
-      continue;
-    }
-    const c = bytes[i++];
-    if (!s._first) {
-      if (c < 16) return failure(s, MALFORMED_PACKET, MALFORMED, now);
-      s._first = c;
-      s._length = s._got = s._lengthBytes = 0;
-      s._multiplier = 1;
-      continue;
-    }
-    s._length += (c & 127) * s._multiplier;
-    s._lengthBytes++;
-    s._multiplier = c & 128 ? s._multiplier * 128 : 0;
-    if (s._lengthBytes === 4 && s._multiplier) return failure(s, MALFORMED_PACKET, MALFORMED, now);
-    if (!s._multiplier) {
-      // checked before anything is allocated: a hostile length must not take the board's memory
-      if (s._length + s._lengthBytes + 1 > s._maxPacketIn) return failure(s, PACKET_TOO_LARGE, 'packet too large', now);
-      if (s._body.length < s._length) s._body = new Uint8Array(s._length);
-      if (!s._length) receive(s, s._body, now);
+    } else if (!headerByte(s, bytes[i++], now)) {
+      return;
     }
   }
+}
+
+/** A byte of a fixed header read one at a time (a packet split across chunks, or of 128 bytes or more); false when it ends the link. */
+function headerByte(s: Engine, c: number, now: number): boolean {
+  if (!s._first) {
+    if (c < 16) { failure(s, MALFORMED_PACKET, MALFORMED, now); return false; }
+    s._first = c;
+    s._length = s._got = s._lengthBytes = 0;
+    s._multiplier = 1;
+    return true;
+  }
+  s._length += (c & 127) * s._multiplier;
+  s._lengthBytes++;
+  s._multiplier = c & 128 ? s._multiplier * 128 : 0;
+  if (s._lengthBytes === 4 && s._multiplier) { failure(s, MALFORMED_PACKET, MALFORMED, now); return false; }
+  if (!s._multiplier) {
+    // checked before anything is allocated: a hostile length must not take the board's memory
+    if (s._length + s._lengthBytes + 1 > s._maxPacketIn) { failure(s, PACKET_TOO_LARGE, 'packet too large', now); return false; }
+    if (s._body.length < s._length) s._body = new Uint8Array(s._length);
+    if (!s._length) receive(s, s._body, now);
+  }
+  return true;
 }
 
 function publish(this: Engine, topic: string, payload: Payload, qos: number, retain: boolean, properties: Properties | undefined, cb: Callback | undefined, now: number): boolean {
   const s = this, store = s._store;
   if (!publishable(s, topic, payload, qos, cb)) return false;
   const io = s._io, online = s.state === ONLINE, id = qos ? allocateId(s) : 0;
-  const text = asText(s, topic, payload, qos, retain, id, properties);
+  const text = asText(s, properties) ? publishText(s.version, topic, payload, qos, retain, id) : null;
   if (!qos && online && !store._count[QUEUED]) return publishAtOnce(s, text, topic, payload, retain, properties, cb, now);
   const packet = text !== null ? io.textBytes!(text) : publishPacket(s.version, topic, payload, qos, retain, id, properties);
-  if (__MQTT5__ && online && s._maxPacketOut && packet.length > s._maxPacketOut) return refuse(s, cb, PACKET_TOO_LARGE, TOO_LARGE);
   if (!storePacket(s, packet, qos, cb)) return false;
   const fresh = store._end - packet.length - RECORD_HEADER;
   if (online && store._count[QUEUED] === 1 && !store._count[PUBREL_QUEUED] && (!qos || storeCount(store, IN_FLIGHT) < s._window)) {
     // the only one in line: sent now, without a walk over the store, as the string it was built as, or
     // from its parts, so that it may take a topic alias (the store keeps the full topic for a resend)
     if (text !== null && io.writeText!(text)) s._lastWrite = now;
-    else sendPublish(s, topic, payload, qos, retain, id, properties, recordPacket(store, fresh), now);
+    else write(s, (__MQTT5__ && s._aliasMaxOut && aliased(s, topic, payload, qos, retain, id, properties)) || recordPacket(store, fresh), now);
     sent(s, fresh, qos);
     drain(s);
   } else {
@@ -308,35 +322,39 @@ function publishAtOnce(s: Engine, text: string | null, topic: string, payload: P
   } else {
     const packet = text !== null ? s._io.textBytes!(text) : publishPacket(s.version, topic, payload, 0, retain, 0, properties);
     if (__MQTT5__ && s._maxPacketOut && packet.length > s._maxPacketOut) return refuse(s, cb, PACKET_TOO_LARGE, TOO_LARGE);
-    sendPublish(s, topic, payload, 0, retain, 0, properties, packet, now);
+    write(s, (__MQTT5__ && s._aliasMaxOut && aliased(s, topic, payload, 0, retain, 0, properties)) || packet, now);
   }
   if (cb) cb(null);
   return true;
 }
 
 /**
- * On a transport that writes strings, an ASCII PUBLISH without properties, built as one by concatenation
- * (the store then gets its bytes from a native view of it: no JS loop per byte); otherwise null.
+ * Whether a PUBLISH may be built as a string (publishText, which says whether it is ASCII): on a
+ * transport that writes strings, without properties. The store then gets its bytes from a native
+ * view of the string, with no JS loop per byte.
  */
-function asText(s: Engine, topic: string, payload: Payload, qos: number, retain: boolean, id: number, properties: Properties | undefined): string | null {
+function asText(s: Engine, properties: Properties | undefined): boolean {
   const io = s._io;
-  if (!io.writeText || !io.textBytes || (__MQTT5__ && (properties || s._aliasMaxOut || s._maxPacketOut))) return null;
-  return publishText(s.version, topic, payload, qos, retain, id);
+  return !!io.writeText && !!io.textBytes && !(__MQTT5__ && (properties || s._aliasMaxOut || s._maxPacketOut));
 }
 
 /** Refuses (and tells) a publish of a topic, payload or QoS that has no place on the wire. */
 function publishable(s: Engine, topic: string, payload: Payload, qos: number, cb: Callback | undefined): boolean {
-  if (typeof topic !== 'string' || !validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(s, cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
+  // a board publishes to a few topics, often the same one: the last found valid is not checked again
+  if (typeof topic !== 'string' || topic !== s._validTopic && !validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(s, cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
+  s._validTopic = topic;
   if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return refuse(s, cb, UNSPECIFIED_ERROR, 'payload must be a string or Uint8Array');
   return true;
 }
 
 /**
- * Puts a PUBLISH in the store, dropping the oldest QoS 0 messages to make room; when there is none to
- * drop, a QoS 1/2 publish is refused and a QoS 0 one dropped (and counted). The store copies the
- * packet: dropping QoS 0 encodes nothing, so the scratch bytes stay valid.
+ * Puts a PUBLISH in the store (refused if over an MQTT 5 broker's maximum), dropping the oldest QoS 0
+ * messages to make room; when there is none to drop, a QoS 1/2 publish is refused and a QoS 0 one
+ * dropped (and counted). The store copies the packet: dropping QoS 0 encodes nothing, so the scratch
+ * bytes stay valid.
  */
 function storePacket(s: Engine, packet: Uint8Array, qos: number, cb: Callback | undefined): boolean {
+  if (__MQTT5__ && s.state === ONLINE && s._maxPacketOut && packet.length > s._maxPacketOut) return refuse(s, cb, PACKET_TOO_LARGE, TOO_LARGE);
   while (!storeAdd(s._store, packet, cb)) {
     if (dropOldestQos0(s)) continue;
     drain(s);
@@ -636,18 +654,14 @@ function allocateId(s: Engine): number {
 }
 
 /**
- * Sends a PUBLISH, with a topic alias where the broker allows them [MQTT-3.3.2-12]: the packet is
- * encoded again with the alias, and an empty topic once the broker knows it. `packet` is the one
- * with the full topic, sent when no alias applies.
+ * The PUBLISH again with a topic alias, where the broker allows them [MQTT-3.3.2-12] (and with an empty
+ * topic once the broker knows the alias); null when no alias applies, and the full packet goes.
  */
-function sendPublish(s: Engine, topic: string, payload: Payload, qos: number, retain: boolean, id: number, properties: Properties | undefined, packet: Uint8Array, now: number): void {
-  if (__MQTT5__ && s._aliasMaxOut) {
-    let alias = s._aliasesOut.indexOf(topic) + 1;
-    const known = alias > 0;
-    if (!known && s._aliasesOut.length < s._aliasMaxOut) alias = s._aliasesOut.push(topic);
-    if (alias) packet = publishPacket(5, known ? '' : topic, payload, qos, retain, id, assign(assign({}, properties), { topicAlias: alias }));
-  }
-  write(s, packet, now);
+function aliased(s: Engine, topic: string, payload: Payload, qos: number, retain: boolean, id: number, properties: Properties | undefined): Uint8Array | null {
+  let alias = s._aliasesOut.indexOf(topic) + 1;
+  const known = alias > 0;
+  if (!known && s._aliasesOut.length < s._aliasMaxOut) alias = s._aliasesOut.push(topic);
+  return alias ? publishPacket(5, known ? '' : topic, payload, qos, retain, id, assign(assign({}, properties), { topicAlias: alias })) : null;
 }
 
 function write(s: Engine, packet: Uint8Array, now: number): void {
