@@ -276,6 +276,17 @@ for (const v of [4, 5]) {
       assert.equal(p.session.stats.refused, 10);
     });
 
+    it('a received topic is remembered as a sent one is, and one with a wildcard still ends the link', () => {
+      const p = peer(); p.connect(); const r: Results = {};
+      assert.ok(p.publish(r, 'ok', 0, 't/a'));
+      p.feed({ cmd: 'publish', topic: 't/a', payload: 'x', qos: 0 });
+      assert.deepEqual(p.messages(), ['t/a x']);
+      const wild = encodePacket({ cmd: 'publish', topic: 't/x', payload: 'y', qos: 0 }, { protocolVersion: p.version });
+      wild[wild.indexOf(0x78)] = 0x2b; // "t/+", which the encoder refuses to write
+      p.session.data(wild, p.now);
+      assert.deepEqual([p.messages(), p.errors().map((e) => e.message)], [['t/a x'], ['invalid topic']]);
+    });
+
     it('while online, QoS 0 goes straight out even when QoS 1 messages fill the store', () => {
       const p = peer({ storeSlots: 2 }); p.connect(); const r: Results = {};
       p.publish(r, 'a', 1); p.publish(r, 'b', 1);

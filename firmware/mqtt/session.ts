@@ -178,7 +178,7 @@ interface Engine extends Session {
   _aliasMaxOut: number;
   _aliasesIn: string[];
   _maxPacketOut: number;
-  /** The topic name of the last publish, found valid (unset before one). */
+  /** The last topic name found valid, sent or received (unset before one): a board uses a few, often the same. */
   _validTopic?: string;
 }
 
@@ -340,7 +340,6 @@ function asText(s: Engine, properties: Properties | undefined): boolean {
 
 /** Refuses (and tells) a publish of a topic, payload or QoS that has no place on the wire. */
 function publishable(s: Engine, topic: string, payload: Payload, qos: number, cb: Callback | undefined): boolean {
-  // a board publishes to a few topics, often the same one: the last found valid is not checked again
   if (typeof topic !== 'string' || topic !== s._validTopic && !validTopicName(topic) || !(qos >= 0 && qos <= (__QOS2__ ? 2 : 1))) return refuse(s, cb, TOPIC_NAME_INVALID, 'invalid topic or QoS');
   s._validTopic = topic;
   if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return refuse(s, cb, UNSPECIFIED_ERROR, 'payload must be a string or Uint8Array');
@@ -599,7 +598,8 @@ function incoming(s: Engine, p: ReceivedPacket, now: number): void {
     if (topic) s._aliasesIn[alias] = topic;
     else topic = s._aliasesIn[alias];
   }
-  if (!topic || !validTopicName(topic)) return failure(s, PROTOCOL_ERROR, 'invalid topic', now);
+  if (!topic || topic !== s._validTopic && !validTopicName(topic)) return failure(s, PROTOCOL_ERROR, 'invalid topic', now);
+  s._validTopic = topic;
   const qos = p.qos, id = p.messageId as number;
   if (!__QOS2__ && qos === 2) return failure(s, PROTOCOL_ERROR, 'QoS 2 is not in this profile', now);
   if (__QOS2__ && qos === 2) {
