@@ -541,6 +541,7 @@ function resume(s: Engine, present: boolean): void {
  */
 function flush(s: Engine, now: number): void {
   const store = s._store, b = store._bytes;
+  if (!store._count[QUEUED] && !store._count[PUBREL_QUEUED]) return drain(s); // nothing to send: the common case after an ack
   let inflight = storeCount(store, IN_FLIGHT), blocked = false;
   for (let at = store._first; at < store._end && s.state === ONLINE && storeCount(store, 1 << QUEUED | 1 << PUBREL_QUEUED); at = nextRecord(store, at)) {
     const state = b[at], qos = recordQos(store, at);

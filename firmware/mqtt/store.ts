@@ -162,11 +162,14 @@ export function storeOldest(s: MessageStore, mask: number, qos0?: boolean): numb
   return -1;
 }
 
-/** Live records whose state is in `mask`'s bits, from the counts. */
+/**
+ * Live records whose state is in `mask`'s bits, from the counts. Unrolled: it runs for every message,
+ * and each turn of a loop costs the board a few microseconds.
+ */
 export function storeCount(s: MessageStore, mask: number): number {
-  let n = 0;
-  for (let state = QUEUED; state <= PUBREL_QUEUED; state++) if ((mask >> state) & 1) n += s._count[state];
-  return n;
+  const c = s._count;
+  return (mask >> QUEUED & 1) * c[QUEUED] + (mask >> AWAIT_ACK & 1) * c[AWAIT_ACK] +
+    (mask >> AWAIT_PUBCOMP & 1) * c[AWAIT_PUBCOMP] + (mask >> PUBREL_QUEUED & 1) * c[PUBREL_QUEUED];
 }
 
 /** Slides the live records to the front of the area, in order. Runs only when space runs short, never during a walk. */
