@@ -83,6 +83,9 @@ describe('board: the firmware images boot from Storage on the builds they are fo
     const bin = build4095();
     if (!bin) return this.skip();
     const seen = await bootAndRestart(bin, 'small', broker);
-    assert.ok(seen.every((x) => x.free > 0));
+    const least = Math.min(...seen.map((x) => x.free));
+    // what it uses at its peak, against what the 1,700 target leaves it (1,300)
+    console.log(`      small image on the 4095 build: ${least} JsVars free at the least, so ${4095 - least} used at the peak`);
+    assert.ok(least > 0);
   });
 });
