@@ -67,6 +67,10 @@ function parseArgs(argv: string[]): Args {
   if (args.peer && !fs.existsSync(args.peer)) throw new UsageError('--peer: ' + args.peer + ': no such file');
   if (args.suites.includes(board) && !args.espruino) throw new UsageError('the board suite needs the interpreter: --espruino PATH or ESPRUINO_BIN');
   if (!args.suites.length) args.suites = SUITES.filter((s) => s !== board || args.espruino);
+  for (const s of args.suites) {
+    const problem = s.settingsError ? s.settingsError() : null;
+    if (problem) throw new UsageError(problem);
+  }
   return args;
 }
 

@@ -32,6 +32,8 @@ export interface Suite {
   run(options: RunOptions): Promise<string>;
   /** Runs inside a child process: measures what `spec` names and returns a JSON-able result. */
   child(spec: unknown): Promise<unknown>;
+  /** What is wrong with the suite's own settings (its environment variables), told before any work starts; null when nothing. */
+  settingsError?(): string | null;
 }
 
 /** Runs `spec` of `suite` in a fresh Node process started with the extra V8 `flags`; resolves to its result. */
