@@ -51,6 +51,24 @@ function varintText(v: number): string {
 }
 
 /**
+ * The length of the whole packet whose fixed header starts at bytes[at], read no further than `end`:
+ * 1 + its remaining length's bytes + their value (spec 2.2.3); -1 while the header is cut short, -2
+ * when the remaining length runs past 4 bytes [MQTT-1.5.5-1]. The one reader of the remaining length,
+ * for the board's session and the general frame reader alike.
+ */
+export function packetLength(bytes: Uint8Array, at: number, end: number): number {
+  let length = 0, m = 1;
+  for (let i = 1; i <= 4; i++) {
+    if (at + i >= end) return -1;
+    const c = bytes[at + i];
+    length += (c & 127) * m;
+    if (c < 128) return 1 + i + length;
+    m *= 128;
+  }
+  return -2;
+}
+
+/**
  * Whether `s` is printable ASCII (no control char, `"` or `\`), so that its UTF-8 is its chars, found
  * natively (no regular expressions on the board). JSON.stringify escapes those, and so makes the text
  * longer; Espruino's also escapes every char past ASCII, so on the board that one check is the answer.

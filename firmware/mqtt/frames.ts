@@ -2,6 +2,7 @@
 // bytes, several packets or a fraction of one), whole packets out. A packet that lies whole inside a
 // chunk is decoded where it lies; only a packet split across chunks is gathered in the reader's own
 // buffer, which grows (up to maxPacketSize) only when a larger packet comes.
+import { packetLength } from './client-codec';
 import { CMD_NAMES, MALFORMED_PACKET, PACKET_TOO_LARGE } from './constants';
 import { decodeInto } from './decode';
 import { DecodeError, fail, isDecodeError } from './errors';
@@ -122,19 +123,10 @@ export class PacketReader {
 
   /** Whole length of the packet starting at `pos`, or -1 while its fixed header is incomplete. */
   private _packetLength(bytes: Uint8Array, pos: number, end: number): number {
-    let length = 0, m = 1;
-    for (let i = 1; i <= 4; i++) {
-      if (pos + i >= end) return -1;
-      const c = bytes[pos + i];
-      length += (c & 127) * m;
-      if (c < 128) {
-        const total = 1 + i + length;
-        if (total > this.maxPacketSize) fail(PACKET_TOO_LARGE, 'packet of ' + total + ' bytes over the maximum of ' + this.maxPacketSize);
-        return total;
-      }
-      m *= 128;
-    }
-    return fail(MALFORMED_PACKET, 'remaining length longer than 4 bytes'); // [MQTT-1.5.5-1]
+    const total = packetLength(bytes, pos, end);
+    if (total === -2) fail(MALFORMED_PACKET, 'remaining length longer than 4 bytes'); // [MQTT-1.5.5-1]
+    if (total > this.maxPacketSize) fail(PACKET_TOO_LARGE, 'packet of ' + total + ' bytes over the maximum of ' + this.maxPacketSize);
+    return total;
   }
 
   private _deliver(bytes: Uint8Array, start: number, end: number, onPacket: PacketHandler): void {

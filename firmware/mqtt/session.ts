@@ -12,7 +12,7 @@ import {
   PACKET_ID_NOT_FOUND, PACKET_TOO_LARGE, QUOTA_EXCEEDED, TOPIC_ALIAS_INVALID, TOPIC_NAME_INVALID,
   PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, TOPIC_FILTER_INVALID, MALFORMED_PACKET, UNSPECIFIED_ERROR, reasonText, returnCodeText,
 } from './constants';
-import { ackPacket, connectPacket, parsePacket, publishPacket, publishText, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
+import { ackPacket, connectPacket, packetLength, parsePacket, publishPacket, publishText, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
 import type { Payload, Properties, Subscription, Will } from './packets';
 import {
   ACKED, AWAIT_ACK, AWAIT_PUBCOMP, DISCARDED, DONE, LOST, PUBCOMP_IN, PUBREC_IN, PUBREL_QUEUED, QUEUED, RELEASED, RESUMED, SENT,
@@ -153,12 +153,10 @@ interface Engine extends Session {
   _store: MessageStore;
   /** Most QoS 2 messages the broker may have in flight towards us (our Receive Maximum). */
   _heldMax: number;
-  // the packet being received: first byte (0 before one), remaining length, its varint's next
-  // multiplier (0 once read) and size so far, and the body bytes collected
+  // the packet being received: its first byte and remaining length (set for receive()), and a packet
+  // split across chunks, held whole (fixed header and body) in _body: its bytes so far (0: none)
   _first: number;
   _length: number;
-  _multiplier: number;
-  _lengthBytes: number;
   _got: number;
   _body: Uint8Array;
   _nextId: number;
@@ -187,8 +185,6 @@ function Engine(this: Engine, options: SessionOptions, io: SessionIO) {
   this.stats = { sent: 0, acked: 0, received: 0, dropped: 0, refused: 0 };
   this._first = 0;
   this._length = 0;
-  this._multiplier = 0;
-  this._lengthBytes = 0;
   this._got = 0;
   this._body = new Uint8Array(64);
   this._nextId = 0;
@@ -214,7 +210,7 @@ function Engine(this: Engine, options: SessionOptions, io: SessionIO) {
 
 function start(this: Engine, now: number): void {
   const s = this, o = s._options;
-  s._first = 0;
+  s._got = 0;
   s.state = CONNECTING;
   s._connackDeadline = now + (o.connectTimeout || 30000);
   s._pingDeadline = 0;
@@ -240,57 +236,69 @@ function stop(this: Engine): void {
 
 /**
  * A packet that lies whole in a chunk is decoded where it lies (its binary fields are views of the
- * chunk); one split across chunks is collected in a buffer that grows up to maxPacketSize. The body
- * moves by native copies, never a JS loop per byte; only the fixed header is read byte by byte.
+ * chunk); one split across chunks is held, header and body, in a buffer that grows up to
+ * maxPacketSize. Bytes move by native copies, never a JS loop per byte.
  */
 function data(this: Engine, chunk: Uint8Array | string, now: number): void {
   const s = this, bytes = typeof chunk === 'string' ? (s._io.textBytes || stringBytes)(chunk) : chunk, n = bytes.length;
   s._lastRead = now;
-  for (let i = 0; i < n && s.state !== OFFLINE;) {
-    const short = s._first ? 128 : bytes[i + 1];
-    if (short < 128 && i + 2 + short <= n && bytes[i] >= 16 && short + 2 <= s._maxPacketIn) {
-      // a whole packet of under 128 bytes (an ack, a reading) at a packet's start: taken in one step
-      s._first = bytes[i];
-      s._length = short;
-      i += 2 + short;
-      receive(s, bytes.subarray(i - short, i), now);
-    } else if (s._first && !s._multiplier) {
-      // the body: a view of the chunk when all of it is here and nothing was collected before
-      const k = Math.min(n - i, s._length - s._got);
-      if (!s._got && k === s._length) {
-        receive(s, bytes.subarray(i, i + k), now);
-      } else {
-        s._body.set(bytes.subarray(i, i + k), s._got);
-        s._got += k;
-        if (s._got === s._length) receive(s, s._body, now);
-      }
-      i += k;
-    } else if (!headerByte(s, bytes[i++], now)) {
+  let i = s._got && s.state !== OFFLINE ? complete(s, bytes, n, now) : 0;
+  while (i < n && s.state !== OFFLINE) {
+    const total = frame(s, bytes, i, n, now);
+    if (total === -2) return;
+    if (total < 0 || i + total > n) {
+      // the rest of the chunk starts a packet: held until the next chunks complete it
+      if (s._body.length < total) s._body = new Uint8Array(total);
+      s._body.set(bytes.subarray(i, n), 0);
+      s._got = n - i;
       return;
     }
+    i += total;
+    receive(s, bytes.subarray(i - s._length, i), now);
   }
 }
 
-/** A byte of a fixed header read one at a time (a packet split across chunks, or of 128 bytes or more); false when it ends the link. */
-function headerByte(s: Engine, c: number, now: number): boolean {
-  if (!s._first) {
-    if (c < 16) { failure(s, MALFORMED_PACKET, MALFORMED, now); return false; }
-    s._first = c;
-    s._length = s._got = s._lengthBytes = 0;
-    s._multiplier = 1;
-    return true;
+/**
+ * The whole length of the packet at bytes[at] (read no further than `end`), with its first byte and
+ * remaining length set for receive(); -1 while its fixed header is cut short; -2 when the packet is
+ * malformed or too large, and the link is closed: checked before anything is allocated, so a hostile
+ * length cannot take the board's memory.
+ */
+function frame(s: Engine, bytes: Uint8Array, at: number, end: number, now: number): number {
+  const total = bytes[at] < 16 ? -2 : packetLength(bytes, at, end);
+  if (total === -2) failure(s, MALFORMED_PACKET, MALFORMED, now);
+  else if (total > s._maxPacketIn) failure(s, PACKET_TOO_LARGE, 'packet too large', now);
+  else if (total > 0) {
+    let header = 2;
+    while (bytes[at + header - 1] & 128) header++; // the first byte and the remaining length's bytes
+    s._first = bytes[at];
+    s._length = total - header;
   }
-  s._length += (c & 127) * s._multiplier;
-  s._lengthBytes++;
-  s._multiplier = c & 128 ? s._multiplier * 128 : 0;
-  if (s._lengthBytes === 4 && s._multiplier) { failure(s, MALFORMED_PACKET, MALFORMED, now); return false; }
-  if (!s._multiplier) {
-    // checked before anything is allocated: a hostile length must not take the board's memory
-    if (s._length + s._lengthBytes + 1 > s._maxPacketIn) { failure(s, PACKET_TOO_LARGE, 'packet too large', now); return false; }
-    if (s._body.length < s._length) s._body = new Uint8Array(s._length);
-    if (!s._length) receive(s, s._body, now);
+  return total > s._maxPacketIn ? -2 : total;
+}
+
+/** Takes the start of `bytes` into the packet held from earlier chunks, and receives it once whole; returns the bytes it took. */
+function complete(s: Engine, bytes: Uint8Array, n: number, now: number): number {
+  let used = 0, total = frame(s, s._body, 0, s._got, now);
+  // its fixed header may itself be cut: a byte at a time (at most 4) until its length can be read
+  while (total === -1 && used < n) {
+    s._body[s._got++] = bytes[used++];
+    total = frame(s, s._body, 0, s._got, now);
   }
-  return true;
+  if (total < 0) return total === -2 ? n : used;
+  if (s._body.length < total) {
+    const grown = new Uint8Array(total);
+    grown.set(s._body.subarray(0, s._got));
+    s._body = grown;
+  }
+  const k = Math.min(total - s._got, n - used);
+  s._body.set(bytes.subarray(used, used + k), s._got);
+  s._got += k;
+  if (s._got === total) {
+    s._got = 0;
+    receive(s, s._body.subarray(total - s._length, total), now);
+  }
+  return used + k;
 }
 
 function publish(this: Engine, topic: string, payload: Payload, qos: number, retain: boolean, properties: Properties | undefined, cb: Callback | undefined, now: number): boolean {
