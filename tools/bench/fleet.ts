@@ -13,6 +13,7 @@
 import mqtt from 'mqtt';
 import * as v8 from 'v8';
 import { Fleet } from '../../host-sim/fleet/fleet';
+import type { QosTotals } from '../../host-sim/fleet/ledger';
 import { MergedReport, mergeReports } from '../../host-sim/fleet/merge';
 import { buildReport, RunReport } from '../../host-sim/fleet/report';
 import { boardSourceAddress } from '../../host-sim/platform/ports';
@@ -67,11 +68,18 @@ async function sparrowTcp(url: string, devices: number, shard = { index: 0, coun
   let connectedMax = 0, connectedEnd = 0;
   await fleet.run((s) => { connectedMax = Math.max(connectedMax, s.states.connected); if (!s.draining) connectedEnd = s.states.connected; }, 1000);
   const report = buildReport(fleet, '', true);
-  const t = report.qos[0];
+  const t = qos1Totals(report, connectedMax);
   return {
     impl: 'Sparrow bundle', boards: fleet.boards.length, connectedMax, connectedEnd, heapPerBoard: fleet.heapPerBoard, rss: peakRss(),
     delivered: t.delivered, accepted: t.accepted, lost: t.lost, pending: t.pending, report,
   };
+}
+
+/** A TCP run's QoS 1 totals. A run that published nothing has no figure to give, and says why instead. */
+export function qos1Totals(report: RunReport, connectedMax: number): QosTotals {
+  const t = report.qos.find((q) => q.qos === 1);
+  if (!t) throw new Error(`the Sparrow fleet published nothing in ${report.simulatedSeconds} s (at most ${connectedMax} of ${report.boards} boards connected): no figures to report`);
+  return t;
 }
 
 async function mqttJsTcp(url: string, n: number, first = 0): Promise<TcpResult> {
