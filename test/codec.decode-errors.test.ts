@@ -126,6 +126,12 @@ describe('decode errors: PUBLISH', () => {
     assertRejected(hex('30 02 00 00'), 4, null);
   });
 
+  it('MQTT-4.7.3-1: a CONNECT whose will topic is empty is "topic name invalid" (0x90) in 5.0; 3.1.1 closes the connection', () => {
+    // found by the codec fuzz test: the reader took it, and a broker would have published the will to ""
+    assertRejected(hex('10 14 00 04 4d 51 54 54 04 06 00 3c 00 03 73 70 31 00 00 00 01 78'), 4, null);
+    assertRejected(hex('10 16 00 04 4d 51 54 54 05 06 00 3c 00 00 03 73 70 31 00 00 00 00 01 78'), 5, TOPIC_NAME_INVALID);
+  });
+
   it('MQTT-3.3.2-8: topic alias 0 is a protocol error (0x82)', () => {
     assertRejected(hex('30 07 00 01 61 03 23 00 00'), 5, PROTOCOL_ERROR);
   });

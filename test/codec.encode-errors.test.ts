@@ -57,6 +57,24 @@ describe('codec: encode refuses what the spec does not allow', () => {
     });
   }
 
+  it('refuses an empty topic as the first topic a process encodes, and after any other (its last-valid-topic memory starts unset)', () => {
+    // a fresh copy of the encoder, as a new process has: this one has checked many topics already
+    const file = require.resolve('../firmware/mqtt/encode');
+    const kept = require.cache[file];
+    delete require.cache[file];
+    try {
+      const fresh = require('../firmware/mqtt/encode') as typeof import('../firmware/mqtt/encode');
+      const buf = new Uint8Array(64);
+      const refuses = (packet: unknown) => assert.throws(() => fresh.encode(packet as Packet, 4, buf, 0), /is not a valid topic name/);
+      refuses({ cmd: 'connect', clientId: 'c', will: { topic: '', payload: 'x' } });
+      refuses({ cmd: 'publish', topic: '', payload: 'x' });
+      fresh.encode({ cmd: 'publish', topic: 't', payload: 'x', qos: 0 } as Packet, 4, buf, 0);
+      refuses({ cmd: 'publish', topic: '', payload: 'x' });
+    } finally {
+      require.cache[file] = kept;
+    }
+  });
+
   it('still encodes the edges the spec allows', () => {
     const ok: [number, unknown][] = [
       [5, { cmd: 'publish', topic: 't', payload: 'x', properties: { messageExpiryInterval: 2 ** 32 - 1, subscriptionIdentifier: [1, 268435455] } }],

@@ -251,6 +251,8 @@ function connect(o: any): number {
     const will: any = { qos: willQos, retain: (flags & 32) !== 0 };
     will.properties = v5 ? rdProperties(WILL) : undefined;
     will.topic = rdTopic();
+    // a will has no topic alias to stand for its topic: an empty one is no topic name [MQTT-4.7.3-1]
+    if (!will.topic) fail(TOPIC_NAME_INVALID, 'empty will topic');
     will.payload = rdBinary();
     o.will = will;
   } else o.will = undefined;

@@ -255,11 +255,14 @@ function reasonFor(code: unknown, type: number): void {
   if (!r || !(r[1] & (1 << type))) refuse('reason code ' + code + ' is not valid in ' + CMD_NAMES[type]);
 }
 
-/** The last topic found valid: a sensor publishes to the same topic again and again. */
-let validTopic = '';
+/**
+ * The last topic found valid: a sensor publishes to the same topic again and again. Unset until one
+ * is (not '': the first packet of a process with an empty topic would then go unchecked).
+ */
+let validTopic: string | undefined;
 
 function validTopicOrRefuse(topic: unknown, what: string): void {
-  if (topic === validTopic) return;
+  if (typeof topic === 'string' && topic === validTopic) return;
   if (typeof topic !== 'string' || !validTopicName(topic)) refuse(what + ' topic ' + JSON.stringify(topic) + ' is not a valid topic name');
   validTopic = topic;
 }
