@@ -45,7 +45,7 @@ declare module "sparrow-mqtt" {
         pingTimeout?: number;
         /** QoS>0 messages in flight at once (default 16). */
         inflightMax?: number;
-        /** Bytes (default 4096) and records (default 64) of the store of queued and in-flight messages. */
+        /** Bytes (default 1024) and records (default 64) of the store of queued and in-flight messages. */
         storeBytes?: number;
         storeSlots?: number;
         /** Largest packet received, in bytes (default 4096). */
@@ -85,13 +85,24 @@ declare module "sparrow-mqtt" {
         on(event: "close" | "offline", listener: (reason?: string) => void): MqttClient;
         on(event: "reconnect", listener: () => void): MqttClient;
         on(event: string, listener: (...args: any[]) => void): MqttClient;
+        once(event: string, listener: (...args: any[]) => void): MqttClient;
+        off(event: string, listener: (...args: any[]) => void): MqttClient;
+        removeListener(event: string, listener: (...args: any[]) => void): MqttClient;
         /** `cb(error)` runs when the broker acknowledged (QoS>0) or the packet was written (QoS 0). */
         publish(topic: string, payload: Payload, options?: PublishOptions | Callback, cb?: Callback): MqttClient;
-        subscribe(filters: string | string[], options?: { qos?: QoS; properties?: Properties } | Callback,
+        /** A filter, several, or MQTT.js's object {filter: {qos}}; a malformed request is refused with an error. */
+        subscribe(filters: string | string[] | { [filter: string]: { qos?: QoS } | QoS },
+            options?: { qos?: QoS; properties?: Properties } | ((error: SparrowError | null, granted: Granted[]) => void),
             cb?: (error: SparrowError | null, granted: Granted[]) => void): MqttClient;
-        unsubscribe(filters: string | string[], cb?: Callback): MqttClient;
-        /** Disconnects cleanly (the broker drops the will) and stops reconnecting. */
-        end(cb?: () => void): MqttClient;
+        unsubscribe(filters: string | string[], options?: { properties?: Properties } | Callback, cb?: Callback): MqttClient;
+        /**
+         * MQTT.js's end(force?, options?, cb?): disconnects cleanly (the broker drops the will) and stops
+         * reconnecting. Without `force`, messages in flight are first given until they complete or the link
+         * drops; with it, they are abandoned and their callbacks told so. `cb` runs once closed.
+         */
+        end(force?: boolean | (() => void), options?: object | (() => void), cb?: () => void): MqttClient;
+        /** Connects again with the same options, also after end(). */
+        reconnect(): MqttClient;
     }
 
     /** What the client needs of a board; espruinoPlatform() is the board's own. */
