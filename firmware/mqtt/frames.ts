@@ -2,7 +2,7 @@
 // bytes, several packets or a fraction of one), whole packets out. A packet that lies whole inside a
 // chunk is decoded where it lies; only a packet split across chunks is gathered in the reader's own
 // buffer, which grows (up to maxPacketSize) only when a larger packet comes.
-import { packetLength } from './client-codec';
+import { bodyStart, packetLength } from './client-codec';
 import { CMD_NAMES, MALFORMED_PACKET, PACKET_TOO_LARGE } from './constants';
 import { decodeInto } from './decode';
 import { DecodeError, fail, isDecodeError } from './errors';
@@ -133,9 +133,7 @@ export class PacketReader {
     const type = bytes[start] >> 4;
     let o = this._packets[type];
     if (!o) o = this._packets[type] = { cmd: CMD_NAMES[type] };
-    let bodyStart = start + 2;
-    while (bytes[bodyStart - 1] & 128) bodyStart++;
-    const level = decodeInto(o, bytes, start, bodyStart, end, this.protocolVersion);
+    const level = decodeInto(o, bytes, start, bodyStart(bytes, start), end, this.protocolVersion);
     if (level) this.protocolVersion = level;
     onPacket(o);
   }

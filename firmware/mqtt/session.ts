@@ -12,7 +12,7 @@ import {
   PACKET_ID_NOT_FOUND, PACKET_TOO_LARGE, QUOTA_EXCEEDED, TOPIC_ALIAS_INVALID, TOPIC_NAME_INVALID,
   PROTOCOL_ERROR, RECEIVE_MAXIMUM_EXCEEDED, TOPIC_FILTER_INVALID, MALFORMED_PACKET, UNSPECIFIED_ERROR, reasonText, returnCodeText,
 } from './constants';
-import { ackPacket, connectPacket, packetLength, parsePacket, publishPacket, publishText, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
+import { ackPacket, bodyStart, connectPacket, packetLength, parsePacket, publishPacket, publishText, shortPacket, subscribePacket, type ReceivedPacket } from './client-codec';
 import type { Payload, Properties, Subscription, Will } from './packets';
 import {
   ACKED, AWAIT_ACK, AWAIT_PUBCOMP, DISCARDED, DONE, LOST, PUBCOMP_IN, PUBREC_IN, PUBREL_QUEUED, QUEUED, RELEASED, RESUMED, SENT,
@@ -266,15 +266,16 @@ function data(this: Engine, chunk: Uint8Array | string, now: number): void {
  */
 function frame(s: Engine, bytes: Uint8Array, at: number, end: number, now: number): number {
   const total = bytes[at] < 16 ? -2 : packetLength(bytes, at, end);
-  if (total === -2) failure(s, MALFORMED_PACKET, MALFORMED, now);
-  else if (total > s._maxPacketIn) failure(s, PACKET_TOO_LARGE, 'packet too large', now);
-  else if (total > 0) {
-    let header = 2;
-    while (bytes[at + header - 1] & 128) header++; // the first byte and the remaining length's bytes
+  if (total === -2) {
+    failure(s, MALFORMED_PACKET, MALFORMED, now);
+  } else if (total > s._maxPacketIn) {
+    failure(s, PACKET_TOO_LARGE, 'packet too large', now);
+    return -2;
+  } else if (total > 0) {
     s._first = bytes[at];
-    s._length = total - header;
+    s._length = at + total - bodyStart(bytes, at);
   }
-  return total > s._maxPacketIn ? -2 : total;
+  return total;
 }
 
 /** Takes the start of `bytes` into the packet held from earlier chunks, and receives it once whole; returns the bytes it took. */

@@ -131,7 +131,7 @@ export function recordId(s: MessageStore, at: number): number {
   if (!recordQos(s, at)) return 0;
   const b = s._bytes;
   let i = at + RECORD_HEADER + 1;
-  while (b[i++] & 128);
+  while (b[i++] & 128); // past the remaining length: client-codec's bodyStart, which this module does not import
   i += 2 + (b[i] << 8 | b[i + 1]);
   return b[i] << 8 | b[i + 1];
 }
